@@ -1,0 +1,246 @@
+"""Start-up parameters: parsing and validation of the operating manual's options
+(`--ip`, `--port`, `--peers`, ...) and the console's interactive setup.
+
+Pure logic: words in, a config dict out, ConfigError with a one-line message on bad input.
+"""
+
+DEFAULT_PORT = 8080
+DEFAULT_ACCESS_KEY = "o3storage"
+DEFAULT_SECRET_KEY = "o3storage-secret"
+ANONYMOUS_MODES = ("off", "read", "read-write")
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _ipv4(text, what):
+    parts = text.split(".")
+    if len(parts) != 4:
+        raise ConfigError(what + ": expected an IPv4 address like 192.168.1.100, got '" + text + "'")
+    for p in parts:
+        if not p.isdigit() or len(p) > 3 or int(p) > 255:
+            raise ConfigError(what + ": expected an IPv4 address like 192.168.1.100, got '" + text + "'")
+    return ".".join(str(int(p)) for p in parts)
+
+
+def parse_ip(text):
+    t = text.strip()
+    if t.lower() in ("", "dhcp", "auto"):
+        return None
+    return _ipv4(t, "--ip")
+
+
+def parse_port(text):
+    t = text.strip()
+    if not t.isdigit() or not 1 <= int(t) <= 65535:
+        raise ConfigError("--port: expected a number from 1 to 65535, got '" + text + "'")
+    return int(t)
+
+
+def parse_netmask(text):
+    t = text.strip()
+    if t.startswith("/"):
+        t = t[1:]
+    if t.isdigit():
+        bits = int(t)
+        if not 0 <= bits <= 32:
+            raise ConfigError("--netmask: a prefix length is 0 to 32, got '" + text + "'")
+    else:
+        v = 0
+        for p in _ipv4(t, "--netmask").split("."):
+            v = (v << 8) | int(p)
+        bits = 0
+        while bits < 32 and v & (1 << (31 - bits)):
+            bits += 1
+        if v != ((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF):
+            raise ConfigError("--netmask: not a contiguous mask: '" + text + "'")
+    return bits
+
+
+def parse_gateway(text):
+    return _ipv4(text.strip(), "--gateway")
+
+
+def parse_peers(text, default_port=DEFAULT_PORT):
+    """'a,b:9000' -> [('a', 8080), ('b', 9000)]; empty means a single node."""
+    peers = []
+    for item in text.replace(" ", ",").split(","):
+        if not item:
+            continue
+        host, sep, port = item.partition(":")
+        host = _ipv4(host, "--peers")
+        p = default_port
+        if sep:
+            if not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ConfigError("--peers: bad port in '" + item + "'")
+            p = int(port)
+        if (host, p) in peers:
+            raise ConfigError("--peers: " + item + " is listed twice")
+        peers.append((host, p))
+    return peers
+
+
+def parse_access_key(text):
+    if not 3 <= len(text) <= 128 or not _printable(text):
+        raise ConfigError("--access-key: 3 to 128 printable characters without spaces")
+    return text
+
+
+def parse_secret_key(text):
+    if not 8 <= len(text) <= 128 or not _printable(text):
+        raise ConfigError("--secret-key: 8 to 128 printable characters without spaces")
+    return text
+
+
+def parse_log_level(text):
+    t = text.upper()
+    if t == "WARNING":
+        t = "WARN"
+    if t not in ("DEBUG", "INFO", "WARN", "ERROR"):
+        raise ConfigError("--log-level: one of debug, info, warn, error; got '" + text + "'")
+    return t
+
+
+def parse_anonymous(text):
+    t = text.lower()
+    if t not in ANONYMOUS_MODES:
+        raise ConfigError("--anonymous: one of off, read, read-write; got '" + text + "'")
+    return t
+
+
+def parse_data(text):
+    if not text:
+        raise ConfigError("--data: expected a disk (a path on unix, a disk number on QEMU)")
+    return text
+
+
+def _printable(text):
+    for ch in text:
+        if ch <= " " or ch > "~":
+            return False
+    return True
+
+
+# name -> (parser, help); order is the order --help lists them.
+OPTIONS = (
+    ("ip", parse_ip, "this node's IPv4 address (default: DHCP)"),
+    ("port", parse_port, "S3 API port (default 8080)"),
+    ("peers", parse_peers, "other nodes, comma-separated, IP[:PORT] (default: none, a single node)"),
+    ("netmask", parse_netmask, "netmask or prefix length (default 255.255.255.0)"),
+    ("gateway", parse_gateway, "default gateway"),
+    ("data", parse_data, "data disk: a file on unix, a virtio disk number on QEMU (default: the first)"),
+    ("access-key", parse_access_key, "S3 access key (default: the public o3storage pair)"),
+    ("secret-key", parse_secret_key, "S3 secret key"),
+    ("anonymous", parse_anonymous, "unsigned requests allowed: off, read, read-write (default off)"),
+    ("log-level", parse_log_level, "debug, info, warn or error (default info)"),
+)
+FLAGS = (
+    ("selftest", "run the interpreter self-test, then power off"),
+    ("help", "print this help, then power off"),
+)
+
+
+def defaults():
+    return {
+        "ip": None, "port": DEFAULT_PORT, "peers": [], "netmask": 24, "gateway": None,
+        "data": None, "access-key": None, "secret-key": None, "anonymous": "off",
+        "log-level": "INFO", "selftest": False, "help": False,
+    }
+
+
+def _parser(name):
+    for n, fn, _ in OPTIONS:
+        if n == name:
+            return fn
+    return None
+
+
+def parse_args(words):
+    """Parse start-up words (`--ip 1.2.3.4`, `--ip=1.2.3.4`, flags); raise ConfigError."""
+    cfg = defaults()
+    raw = {}
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if not w.startswith("--"):
+            raise ConfigError("unexpected '" + w + "' (options start with --; see --help)")
+        name, eq, value = w[2:].partition("=")
+        if name in [f[0] for f in FLAGS]:
+            if eq:
+                raise ConfigError("--" + name + " takes no value")
+            cfg[name] = True
+            continue
+        if _parser(name) is None:
+            raise ConfigError("unknown option --" + name + " (see --help)")
+        if not eq:
+            if i >= len(words) or words[i].startswith("--"):
+                raise ConfigError("--" + name + " needs a value")
+            value = words[i]
+            i += 1
+        raw[name] = value
+    # Port first: peers without a port default to it.
+    for name, fn, _ in OPTIONS:
+        if name in raw:
+            if name == "peers":
+                cfg[name] = parse_peers(raw[name], cfg["port"])
+            else:
+                cfg[name] = fn(raw[name])
+    if (cfg["access-key"] is None) != (cfg["secret-key"] is None):
+        raise ConfigError("--access-key and --secret-key go together")
+    return cfg
+
+
+def uses_default_credentials(cfg):
+    return cfg["access-key"] is None
+
+
+def describe(cfg):
+    """One line for the banner; secrets masked."""
+    ip = cfg["ip"] + "/" + str(cfg["netmask"]) if cfg["ip"] else "dhcp"
+    peers = ",".join(h + ":" + str(p) for h, p in cfg["peers"]) or "-"
+    key = cfg["access-key"] or DEFAULT_ACCESS_KEY
+    return ("ip=" + ip + " gateway=" + (cfg["gateway"] or "-") + " port=" + str(cfg["port"])
+            + " peers=" + peers + " data=" + (cfg["data"] or "auto") + " access-key=" + key
+            + " secret-key=********" + " anonymous=" + cfg["anonymous"])
+
+
+def help_text():
+    lines = ["Usage: o3storage [--OPTION VALUE ...]  (on QEMU: -append \"--OPTION VALUE ...\")"]
+    for name, _, text in OPTIONS:
+        lines.append("  --" + name + " " * (14 - len(name)) + text)
+    for name, text in FLAGS:
+        lines.append("  --" + name + " " * (14 - len(name)) + text)
+    return "\n".join(lines)
+
+
+# The manual's interactive setup: (option, question, default shown).
+QUESTIONS = (
+    ("ip", "IP address (or dhcp)", "dhcp"),
+    ("port", "Port", str(DEFAULT_PORT)),
+    ("peers", "Peers (comma-separated IPs, empty for a single node)", ""),
+)
+
+
+def interactive_setup(ask, say):
+    """Ask the manual's questions until each answer is valid; return a config dict.
+
+    `ask(prompt)` returns the operator's line; `say(line)` prints one.
+    """
+    say("O3Storage setup: answer each question, or press Enter for the default in brackets.")
+    cfg = defaults()
+    for name, question, default in QUESTIONS:
+        while True:
+            answer = ask(question + " [" + default + "]: ").strip()
+            if not answer:
+                answer = default
+            try:
+                if name == "peers":
+                    cfg[name] = parse_peers(answer, cfg["port"])
+                else:
+                    cfg[name] = _parser(name)(answer)
+                break
+            except ConfigError as e:
+                say("  invalid: " + str(e))
+    return cfg
