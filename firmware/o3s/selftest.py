@@ -20,8 +20,9 @@ def _bytes_views():
     assert bytes(b) == b"01ab456789"
     assert bytes(mv[-3:]) == b"789"
     assert bytes(mv[1:4]) + b[8:] == b"1ab89"
-    b += b"xy"
-    assert len(b) == 12 and b.find(b"xy") == 10
+    grown = bytearray(b)
+    grown += b"xy"
+    assert len(grown) == 12 and grown.find(b"xy") == 10
     assert b"abc".hex() == "616263" and bytes.fromhex("6162") == b"ab"
     assert b"a,b,,c".split(b",") == [b"a", b"b", b"", b"c"]
     assert b"k: v\r\n".partition(b":")[2].strip() == b"v"
@@ -86,6 +87,8 @@ def _async_await():
         def __iter__(self):
             v = yield "suspended"
             return v
+
+        __await__ = __iter__   # CPython's protocol; MicroPython uses either
 
     later = Later()
 

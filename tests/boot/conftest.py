@@ -1,0 +1,69 @@
+# Boot a target's image and drive its console with pexpect.
+import os
+
+import pexpect
+import pytest
+
+import launch
+
+BOOT_TIMEOUT = 60   # TCG on 2 loaded cores: generous, the figure itself is in `make bench`
+
+
+class Node:
+    def __init__(self, target, words):
+        image = launch.IMAGE[target]
+        assert os.path.exists(image), image + " is missing: run `make image`"
+        self.target = target
+        cmd = launch.command(target, words)
+        self.child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", timeout=BOOT_TIMEOUT,
+                                   codec_errors="replace", dimensions=(50, 200))
+        self.transcript = []
+        self.child.logfile_read = _Collect(self.transcript)
+
+    def expect(self, pattern, timeout=BOOT_TIMEOUT):
+        return self.child.expect(pattern, timeout=timeout)
+
+    def send(self, text):
+        self.child.send(text)
+
+    def text(self):
+        return "".join(self.transcript)
+
+    def wait_exit(self, timeout=BOOT_TIMEOUT):
+        self.child.expect(pexpect.EOF, timeout=timeout)
+        self.child.close()
+        return launch.exit_status(self.target, self.child.exitstatus)
+
+    def close(self):
+        if self.child.isalive():
+            self.child.terminate(force=True)
+
+
+class _Collect:
+    def __init__(self, sink):
+        self.sink = sink
+
+    def write(self, s):
+        self.sink.append(s)
+
+    def flush(self):
+        pass
+
+
+@pytest.fixture(params=launch.TARGETS)
+def target(request):
+    return request.param
+
+
+@pytest.fixture
+def boot(target):
+    nodes = []
+
+    def start(words):
+        n = Node(target, words)
+        nodes.append(n)
+        return n
+
+    yield start
+    for n in nodes:
+        n.close()
