@@ -40,9 +40,10 @@ image-x86_64: mpy-cross
 	$(MAKE) -s -j$(JOBS) -C board/common BOARD=x86_64 BUILD=$(REPO)/build/x86_64 $(BUILD_FLAGS)
 	@mkdir -p images && cp build/x86_64/firmware.elf images/o3s-x86_64.elf
 
-# Boot one node in the foreground (ARCH=aarch64|x86_64|unix). ARGS overrides the start-up words.
-run: image-$(if $(filter unix,$(ARCH)),unix,$(ARCH))
-	$(PYTHON) tools/launch.py $(ARCH) $(if $(ARGS),-- $(ARGS))
+# Boot one node in the foreground (ARCH=aarch64|x86_64|unix). ARGS="..." gives the
+# start-up words; SETUP=1 gives none, so the console runs the interactive setup.
+run: image-$(ARCH)
+	$(PYTHON) tools/launch.py $(ARCH) $(if $(SETUP),--setup,$(if $(ARGS),-- $(ARGS)))
 
 test: image
 	$(PYTHON) -m pytest -q tests

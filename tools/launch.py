@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Boot one O3Storage node in the foreground: `tools/launch.py TARGET [-- WORDS...]`.
+"""Boot one O3Storage node in the foreground: `tools/launch.py TARGET [--setup | -- WORDS...]`.
 
 TARGET is aarch64, x86_64 or unix. WORDS are the start-up parameters (`--ip`, `--port`,
-...), passed as QEMU's -append or as the unix program's argv; with none, the node runs
-the interactive setup. Also imported by the tests and benchmarks for the same command lines.
+...), passed as QEMU's -append or as the unix program's argv (default: --port 8080);
+--setup passes none, so the node runs the interactive setup. Also imported by the tests and benchmarks for the same command lines.
 """
 
 import os
@@ -56,7 +56,12 @@ def main(argv):
     if not argv or argv[0] not in TARGETS:
         raise SystemExit(__doc__)
     target = argv[0]
-    words = argv[2:] if len(argv) > 1 and argv[1] == "--" else DEFAULT_WORDS
+    if len(argv) > 1 and argv[1] == "--setup":
+        words = []
+    elif len(argv) > 1 and argv[1] == "--":
+        words = argv[2:]
+    else:
+        words = DEFAULT_WORDS
     cmd = command(target, words)
     if not os.path.exists(IMAGE[target]):
         raise SystemExit("no " + IMAGE[target] + ": run `make image` first")

@@ -2,6 +2,7 @@
 // application (o3s/__main__.py), and on Ctrl-C give the operator a maintenance shell.
 #include <string.h>
 
+#include "py/builtin.h"
 #include "py/compile.h"
 #include "py/mphal.h"
 #include "py/gc.h"
@@ -112,8 +113,9 @@ void MP_WEAK __assert_func(const char *file, int line, const char *func, const c
 }
 #endif
 
-#if !MICROPY_ENABLE_EXTERNAL_IMPORT
-// No file system on the appliance: everything importable is frozen.
+#if !O3S_SCRIPT_MODE
+// No file system on the appliance: everything importable is frozen (frozen modules are
+// found through the importer's ".frozen" path before it asks mp_import_stat).
 mp_lexer_t *mp_lexer_new_from_file(qstr filename) {
     mp_raise_OSError(MP_ENOENT);
 }
@@ -124,7 +126,7 @@ mp_import_stat_t mp_import_stat(const char *path) {
 }
 #endif
 
-static mp_obj_t mp_builtin_open(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+mp_obj_t mp_builtin_open(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
     mp_raise_OSError(MP_ENOENT);
 }
 MP_DEFINE_CONST_FUN_OBJ_KW(mp_builtin_open_obj, 1, mp_builtin_open);

@@ -1,5 +1,6 @@
 // MicroPython configuration shared by every O3Storage target; mpconfigboard.h adds the
 // per-target bits (names, float, stack size).
+#include <stddef.h>
 #include <stdint.h>
 #include "mpconfigboard.h"
 
@@ -10,6 +11,7 @@
 #define MICROPY_ENABLE_COMPILER             (1)
 #define MICROPY_ENABLE_GC                   (1)
 #define MICROPY_LONGINT_IMPL                (MICROPY_LONGINT_IMPL_MPZ)
+#define MPZ_DIG_SIZE                        (32)   // matches mpy-tool's -mmpz-dig-size=32
 #ifndef MICROPY_FLOAT_IMPL
 #define MICROPY_FLOAT_IMPL                  (MICROPY_FLOAT_IMPL_DOUBLE)
 #endif
@@ -35,9 +37,8 @@
 #define MICROPY_USE_INTERNAL_PRINTF         (0)
 #define MICROPY_GCREGS_SETJMP               (0)
 #define MICROPY_NLR_SETJMP                  (0)
-#ifndef MICROPY_ENABLE_EXTERNAL_IMPORT
-#define MICROPY_ENABLE_EXTERNAL_IMPORT      (0)
-#endif
+// Needed for frozen modules too; the appliance's mp_import_stat finds no files.
+#define MICROPY_ENABLE_EXTERNAL_IMPORT      (1)
 #define MICROPY_READER_POSIX                (0)
 #define MICROPY_VFS                         (0)
 #define MICROPY_PY_BUILTINS_HELP            (1)

@@ -27,6 +27,7 @@
 
 extern char _end[];                 // linker.ld: first byte after image and stacks
 extern uint64_t _o3s_boot_x0;       // start.S: x0 at entry
+extern uint64_t _o3s_boot_el;       // start.S: exception level at entry
 
 static uintptr_t uart;
 static uint64_t cnt_freq;
@@ -224,7 +225,7 @@ void board_poweroff(int code) {
     } else if (dtb_info.psci == DTB_PSCI_HVC) {
         __asm__ volatile ("hvc #0" : "+r" (x0) :: "x1", "x2", "x3", "memory");
     }
-    put_str("FATAL power-off failed; halting\r\n");
+    put_str("FATAL power-off: no PSCI on this machine; halted\r\n");
     for (;;) {
         __asm__ volatile ("wfi");
     }
@@ -234,7 +235,13 @@ void board_poweroff(int code) {
 void board_exception(uint64_t vec, uint64_t esr, uint64_t elr, uint64_t far)
     __attribute__((noreturn));
 void board_exception(uint64_t vec, uint64_t esr, uint64_t elr, uint64_t far) {
+    static int nested;
     char line[128], *p = line;
+    if (nested++) {
+        for (;;) {                  // faulted while reporting or powering off: just stop
+            __asm__ volatile ("wfi");
+        }
+    }
     if (!uart) {
         uart = 0x09000000;
     }
@@ -318,6 +325,10 @@ void board_init(void) {
         fdt = x0;
     }
     dtb_parse((const void *)(uintptr_t)fdt, (uint64_t)(uintptr_t)board_init);
+    if (_o3s_boot_el == 3) {
+        // Entered at EL3 (-M virt,secure=on, no firmware): QEMU then provides no PSCI.
+        dtb_info.psci = DTB_PSCI_NONE;
+    }
     uart_init();
     timer_init();
     cpu_name_init();

@@ -6,13 +6,13 @@ BOARD_CFLAGS = -std=gnu99 -ffreestanding -mcpu=cortex-a76 -mno-outline-atomics \
 	-fno-pie -fno-pic -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-ffunction-sections -fdata-sections -O2 -isystem $(PICOLIBC)/include -DNDEBUG
 BOARD_LDFLAGS = -nostdlib -static -no-pie -Wl,--gc-sections -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+	-Wl,--strip-debug \
 	-T $(REPO)/board/qemu-virt-aarch64/linker.ld -L$(PICOLIBC)/lib
 BOARD_LIBS = -lc -lm -lgcc
 BOARD_LINK_DEPS = $(REPO)/board/qemu-virt-aarch64/linker.ld
 BOARD_SRC_C = \
 	board/qemu-virt-aarch64/board.c \
 	board/qemu-virt-aarch64/dtb.c \
+	board/qemu-virt-aarch64/string.c \
 
 BOARD_SRC_S = board/qemu-virt-aarch64/start.S
-# 64-bit small ints in frozen bytecode (mpy-cross defaults to 31 bits).
-MPY_CROSS_FLAGS = -msmall-int-bits=63

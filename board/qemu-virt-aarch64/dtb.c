@@ -138,6 +138,7 @@ int dtb_parse(const void *fdt, uint64_t image_addr) {
     uint32_t ac = 2, sc = 1;            // the spec's defaults for the root
     node_t node;
     memset(&node, 0, sizeof(node));
+    d->psci = DTB_PSCI_NONE;            // a DTB without /psci means no PSCI
 
     while (p + 4 <= end) {
         uint32_t tok = be32(p);

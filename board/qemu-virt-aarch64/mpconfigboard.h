@@ -1,5 +1,4 @@
 // qemu-virt-aarch64: bare metal on QEMU's virt machine (Cortex-A76, PL011, virtio-mmio).
-#include <stddef.h>   // size_t for py/mphal.h: picolibc's stdint.h does not define it
 #define MICROPY_HW_BOARD_NAME          "qemu-virt-aarch64"
 #define MICROPY_HW_MCU_NAME            "cortex-a76"
 #define MICROPY_FLOAT_IMPL             (MICROPY_FLOAT_IMPL_DOUBLE)

@@ -21,8 +21,14 @@
     .global _start
 _start:
     mov     x19, x0                         // QEMU may pass a DTB pointer; keep it
+    mrs     x0, mpidr_el1                   // one CPU only: park any other (with PSCI,
+    mov     x1, #0xffffff                   // QEMU keeps them off anyway)
+    orr     x1, x1, #(0xff << 32)
+    tst     x0, x1
+    b.ne    park
     mrs     x0, CurrentEL
     lsr     x0, x0, #2
+    mov     x20, x0                         // entry EL: QEMU's PSCI needs EL < 3
     cmp     x0, #3
     b.eq    from_el3
     cmp     x0, #2
@@ -93,6 +99,7 @@ at_el1:
 4:
     ldr     x0, =_o3s_boot_x0
     str     x19, [x0]
+    str     x20, [x0, #8]                   // _o3s_boot_el
 
     // One thread: the TLS template in the image is the TLS block (picolibc's errno).
     ldr     x0, =__tls_base
@@ -145,6 +152,10 @@ at_el1:
 6:  wfi                                     // not reached
     b       6b
 
+park:
+    wfe
+    b       park
+
 // Exception vectors: every exception is fatal. x0 = vector index, then the C handler
 // prints one line and powers off. It runs on its own stack so a stack overflow still reports.
     .macro vec idx
@@ -186,8 +197,10 @@ exc_common:
 
     .section .bss.bootinfo, "aw", %nobits
     .balign 8
-    .global _o3s_boot_x0
+    .global _o3s_boot_x0, _o3s_boot_el
 _o3s_boot_x0:
+    .space 8
+_o3s_boot_el:
     .space 8
 
     .section .bss.ttb, "aw", %nobits

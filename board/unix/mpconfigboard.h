@@ -3,7 +3,6 @@
 #define MICROPY_HW_MCU_NAME            "x86_64"
 #define MICROPY_FLOAT_IMPL             (MICROPY_FLOAT_IMPL_DOUBLE)
 // Host scripts may be run for development (--script FILE): import from the host's files.
-#define MICROPY_ENABLE_EXTERNAL_IMPORT (1)
 #define MICROPY_PY_SYS_ARGV            (1)
 #define O3S_STACK_SIZE                 (1024 * 1024)
 // The terminal turns \n into \r\n for us.

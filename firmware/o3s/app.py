@@ -15,11 +15,10 @@ def _mb(n):
 
 
 def banner(cfg):
-    total, used, free = _board.heap()
     impl = sys.implementation
     mp = ".".join(str(x) for x in impl.version[:3])
     print("O3Storage " + VERSION + " (MicroPython " + mp + ") on " + _board.target())
-    print("  cpu " + _board.cpu() + ", ram " + _mb(_board.ram()) + ", heap " + _mb(total))
+    print("  cpu " + _board.cpu() + ", ram " + _mb(_board.ram()) + ", heap " + _mb(_board.heap_size()))
     print("  config " + config.describe(cfg))
 
 
