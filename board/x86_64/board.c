@@ -308,43 +308,57 @@ static void lapic_init(void) {
     lapic_wr(LAPIC_TIMER_DIV, 0x0b);                // divide by 1
 }
 
+// One (PIT count, TSC) pair, the tightest of a few tries: under TCG the vCPU thread can
+// be preempted between the two reads, and a 20 us gap would be a 1% error over 2 ms.
+static void pit_sample(uint16_t *cnt, uint64_t *tsc) {
+    uint64_t best = ~0ULL;
+    for (int k = 0; k < 5; k++) {
+        uint64_t before = rdtsc();
+        uint16_t c = pit_read0();
+        uint64_t after = rdtsc();
+        if (after - before < best) {
+            best = after - before;
+            *cnt = c;
+            *tsc = before;
+        }
+    }
+}
+
 static void time_init(void) {
     outb(0x43, 0x34);           // channel 0, lo/hi byte, mode 2 (rate generator), binary
-    outb(0x40, 0x00);           // reload 65536
+    outb(0x40, 0x00);           // reload 65536 (a 55 ms period, longer than our window)
     outb(0x40, 0x00);
     if (lapic) {
         lapic_wr(LAPIC_TIMER_INIT, 0xffffffffu);
     }
 
-    // Start on a counter change so both ends of the window are edge-aligned.
-    uint16_t prev = pit_read0(), cur;
-    int spins = 0;
-    while ((cur = pit_read0()) == prev && ++spins < 100000) {
-    }
-    uint64_t t0 = rdtsc();
+    uint16_t c0, c1;
+    uint64_t t0, t1;
+    pit_sample(&c0, &t0);
+    uint64_t tl0 = rdtsc();
     uint32_t l0 = lapic ? lapic_rd(LAPIC_TIMER_CUR) : 0;
-    uint32_t elapsed = 0;
-    prev = cur;
-    spins = 0;
-    while (elapsed < CALIBRATE_PIT_TICKS && spins < 1000000) {
-        cur = pit_read0();
-        elapsed += (uint16_t)(prev - cur);
-        prev = cur;
-        spins++;
-    }
-    uint64_t t1 = rdtsc();
-    uint32_t l1 = lapic ? lapic_rd(LAPIC_TIMER_CUR) : 0;
-
-    if (elapsed >= CALIBRATE_PIT_TICKS && t1 > t0) {
-        tsc_hz = (t1 - t0) * PIT_HZ / elapsed;
-        if (lapic) {
-            lapic_per_ms = (uint32_t)((uint64_t)(l0 - l1) * PIT_HZ / elapsed / 1000);
+    uint16_t elapsed = 0;
+    for (int spins = 0; spins < 1000000; spins++) {
+        elapsed = (uint16_t)(c0 - pit_read0());
+        if (elapsed >= CALIBRATE_PIT_TICKS && elapsed < 0x8000) {
+            break;
         }
+    }
+    pit_sample(&c1, &t1);
+    uint64_t tl1 = rdtsc();
+    uint32_t l1 = lapic ? lapic_rd(LAPIC_TIMER_CUR) : 0;
+    elapsed = (uint16_t)(c0 - c1);
+
+    if (elapsed >= CALIBRATE_PIT_TICKS && elapsed < 0x8000 && t1 > t0) {
+        tsc_hz = (t1 - t0) * PIT_HZ / elapsed;
     } else {
         tsc_hz = 1000000000;    // no PIT: assume 1 GHz rather than stop
     }
     if (lapic) {
         lapic_wr(LAPIC_TIMER_INIT, 0);
+        if (tl1 > tl0) {
+            lapic_per_ms = (uint32_t)((uint64_t)(l0 - l1) * (tsc_hz / 1000) / (tl1 - tl0));
+        }
         if (lapic_per_ms == 0) {
             lapic = NULL;       // can't arm it sensibly: board_idle just pauses
         }
@@ -701,9 +715,17 @@ void board_init(void) {
     acpi_init();
 }
 
+// Thread-pointer block for musl's objects: %fs:0 is musl's self pointer (errno lives
+// behind it) and %fs:0x28 the stack-protector canary. Zeroed except for the self pointer.
+static uint64_t x64_tls[64] __attribute__((aligned(64)));
+
 void x64_main(const struct hvm_start_info *si) __attribute__((noreturn, used));
 void x64_main(const struct hvm_start_info *si) {
     start_info = si;
+    x64_tls[0] = (uint64_t)x64_tls;
+    x64_tls[5] = 0x5a3c0f7e1d2b4c69ULL;     // canary at 0x28 (any fixed value will do)
+    uint64_t a = (uint64_t)x64_tls;
+    __asm__ volatile ("wrmsr" : : "c" (0xc0000100u), "a" ((uint32_t)a), "d" ((uint32_t)(a >> 32)));
     traps_init();
     o3s_port_main();
 }

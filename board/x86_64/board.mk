@@ -10,7 +10,7 @@ BOARD_GCC_INC := $(shell $(CC) -print-file-name=include)
 
 BOARD_CFLAGS = -std=gnu99 -O2 -nostdinc -isystem $(MUSL_INC) -isystem $(BOARD_GCC_INC) \
 	-ffreestanding -fno-pie -fno-pic -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-fno-common -mcmodel=small -mno-red-zone -msse2 -ffunction-sections -fdata-sections
+	-fno-common -mcmodel=small -mno-red-zone -msse2 -ffunction-sections -fdata-sections -DNDEBUG
 
 BOARD_LDFLAGS = -nostdlib -static -no-pie -Wl,--gc-sections -Wl,-z,noexecstack \
 	-Wl,--build-id=none -Wl,-z,max-page-size=4096 \
@@ -18,11 +18,10 @@ BOARD_LDFLAGS = -nostdlib -static -no-pie -Wl,--gc-sections -Wl,-z,noexecstack \
 BOARD_LIBS = $(MUSL_LIBC) -lgcc
 BOARD_LINK_DEPS = $(REPO)/board/x86_64/linker.ld
 
-BOARD_SRC_C = board/x86_64/board.c
+BOARD_SRC_C = board/x86_64/board.c board/x86_64/libc.c
 BOARD_SRC_S = board/x86_64/start.S
 
-# 64-bit small ints; mpz digits are 32 bits on x86_64 (py/mpz.h), mpy-tool must agree.
-MPY_CROSS_FLAGS = -msmall-int-bits=63
-MPY_TOOL_FLAGS = -mmpz-dig-size=32
+# MPY_CROSS_FLAGS / MPY_TOOL_FLAGS come from board/common/Makefile (63-bit small ints,
+# 32-bit mpz digits: py/mpz.h picks 32 on x86_64, so they match without MPZ_DIG_SIZE).
 
 BOARD_OUTPUT = elf
