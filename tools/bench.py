@@ -84,7 +84,7 @@ def workload_console(target):
             child.send(line + "\r")
             time.sleep(0.002)   # the console has no flow control
         child.send("\x04")
-        child.expect(r"BENCH done")
+        child.expect(r"\nBENCH done")   # not the echo of the pasted source line
         return parse_workload(child.before)
     finally:
         child.terminate(force=True)

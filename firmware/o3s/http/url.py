@@ -52,7 +52,12 @@ def unquote_bytes(b, plus=False):
 
 def unquote(s, plus=False):
     """Decode a str or bytes with %XX escapes to str (UTF-8). Raises ValueError on bad escapes or UTF-8."""
-    b = s.encode() if isinstance(s, str) else s
+    if isinstance(s, str):
+        if '%' not in s and (not plus or '+' not in s):
+            return s   # the common case: nothing to decode
+        b = s.encode()
+    else:
+        b = s
     b = unquote_bytes(b, plus)
     try:
         return b.decode()
