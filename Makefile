@@ -30,7 +30,7 @@ mpy-cross: deps
 images/o3s-unix: image-unix
 image-unix: mpy-cross
 	$(MAKE) -s -j$(JOBS) -C board/common BOARD=unix BUILD=$(REPO)/build/unix $(BUILD_FLAGS)
-	@mkdir -p images && cp build/unix/o3s images/o3s-unix
+	@mkdir -p images && cp build/unix/o3s images/.o3s-unix.tmp && mv -f images/.o3s-unix.tmp images/o3s-unix
 
 image-aarch64: mpy-cross
 	$(MAKE) -s -j$(JOBS) -C board/common BOARD=qemu-virt-aarch64 BUILD=$(REPO)/build/qemu-virt-aarch64 $(BUILD_FLAGS)
