@@ -7,6 +7,8 @@ JOBS ?= $(shell nproc)
 PYTHON ?= python3
 
 BUILD_FLAGS = MICROPY_DIR=$(MICROPY_DIR) PYTHON=$(PYTHON)
+# tools/fetch_deps.py skips what a user points at their own trees.
+export MICROPY_DIR LWIP_DIR MBEDTLS_DIR BLAKE3_DIR
 
 .PHONY: all deps mpy-cross image run test test-unit test-boot bench clean distclean \
 	image-unix image-aarch64 image-x86_64
