@@ -40,8 +40,27 @@ static void run_script_mode(void) {
     if (slash) {
         mp_obj_list_store(mp_sys_path, MP_OBJ_NEW_SMALL_INT(0), mp_obj_new_str(argv[1], slash - argv[1]));
     }
-    int ret = pyexec_file(argv[1]);
-    board_poweroff((ret & PYEXEC_FORCED_EXIT) ? (ret & 0xff) : (ret ? 0 : 1));
+    // Run it ourselves rather than through pyexec, so sys.exit(n) becomes the exit status.
+    int status = 0;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_lexer_t *lex = mp_lexer_new_from_file(qstr_from_str(argv[1]));
+        qstr source_name = lex->source_name;
+        mp_parse_tree_t tree = mp_parse(lex, MP_PARSE_FILE_INPUT);
+        mp_obj_t fun = mp_compile(&tree, source_name, false);
+        mp_call_function_0(fun);
+        nlr_pop();
+    } else {
+        mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+        if (mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)), MP_OBJ_FROM_PTR(&mp_type_SystemExit))) {
+            mp_obj_t code = mp_obj_exception_get_value(exc);
+            status = code == mp_const_none ? 0 : mp_obj_is_int(code) ? mp_obj_get_int(code) : 1;
+        } else {
+            mp_obj_print_exception(&mp_plat_print, exc);
+            status = 1;
+        }
+    }
+    board_poweroff(status);
 }
 #endif
 
@@ -72,11 +91,11 @@ void o3s_port_main(void) {
             board_poweroff(ret & 0xff);
         }
         pyexec_frozen_module("o3s/shell.py", false);
-        ret = pyexec_friendly_repl();
+        // Ctrl-D (or sys.exit()) leaves the shell and restarts the application; only
+        // poweroff() stops the node.
+        pyexec_system_exit = PYEXEC_FORCED_EXIT;
+        pyexec_friendly_repl();
         mp_deinit();
-        if (ret & PYEXEC_FORCED_EXIT) {
-            board_poweroff(ret & 0xff);
-        }
         mp_hal_stdout_tx_str("INFO  shell: restarting the application\r\n");
     }
 }

@@ -3,6 +3,11 @@
 #include <string.h>
 #include "board.h"
 #include "dtb.h"
+#include "virtio_mmio.h"
+#include "virtio_blk.h"
+#if O3S_NET_LWIP
+#include "netif_glue.h"
+#endif
 
 #define REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
 
@@ -204,7 +209,62 @@ static void gic_init(void) {
     idle_armed = 1;
 }
 
+// --- virtio devices: found in the DTB's virtio-mmio slots, driven by polling ------------
+
+static virtio_dev_t virtio_devs[DTB_MAX_VIRTIO];
+#if O3S_NET_LWIP
+static virtio_net_t net0;
+#endif
+static virtio_blk_t blk_disks[4];
+static size_t n_blk_disks;
+
+static void virtio_discover(void) {
+    // The DTB lists slot 31 first, which is where QEMU puts the first -device: so DTB
+    // order is command-line order.
+    int have_net = 0;
+    for (size_t i = 0; i < dtb_info.n_virtio; i++) {
+        virtio_dev_t *d = &virtio_devs[i];
+        uint32_t id = virtio_mmio_probe(d, (uintptr_t)dtb_info.virtio[i].base, dtb_info.virtio[i].irq);
+        #if O3S_NET_LWIP
+        if (id == VIRTIO_ID_NET && !have_net) {
+            if (virtio_net_init(&net0, d) == 0 && o3s_net_attach(&net0) == 0) {
+                have_net = 1;
+                // Frames arriving end board_idle()'s WFI at once (acked in o3s_net_poll).
+                board_irq_enable(d->irq);
+            } else {
+                put_str("WARN  board: virtio-net did not initialise\r\n");
+            }
+        }
+        #endif
+        if (id == VIRTIO_ID_BLOCK && n_blk_disks < sizeof(blk_disks) / sizeof(blk_disks[0])) {
+            if (virtio_blk_init(&blk_disks[n_blk_disks], d) == 0) {
+                n_blk_disks++;
+            } else {
+                put_str("WARN  board: a virtio-blk disk did not initialise\r\n");
+            }
+        }
+    }
+    (void)have_net;
+}
+
+// The data disks found at boot, in command-line order (for blk.h).
+virtio_blk_t *board_blk_disk(size_t index) {
+    return index < n_blk_disks ? &blk_disks[index] : NULL;
+}
+
+// The network's share of idling: receive frames and run lwIP's timers.
+int board_net_poll(void) {
+    #if O3S_NET_LWIP
+    return o3s_net_poll();
+    #else
+    return 0;
+    #endif
+}
+
 void board_idle(void) {
+    if (board_net_poll()) {
+        return;                     // something arrived: let the caller look before sleeping
+    }
     if (!idle_armed) {
         return;                     // no wake-up source: WFI could sleep forever
     }
@@ -333,6 +393,7 @@ void board_init(void) {
     timer_init();
     cpu_name_init();
     gic_init();
+    virtio_discover();
     // dtb_info.bootargs is our static copy; split it in place.
     argc_words = board_split_cmdline(dtb_info.bootargs, argv_words,
         sizeof(argv_words) / sizeof(argv_words[0]));

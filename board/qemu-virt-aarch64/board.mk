@@ -14,5 +14,12 @@ BOARD_SRC_C = \
 	board/qemu-virt-aarch64/board.c \
 	board/qemu-virt-aarch64/dtb.c \
 	board/qemu-virt-aarch64/string.c \
+	board/common/virtio.c \
+	board/common/virtio_mmio.c \
+	board/common/virtio_blk.c \
 
 BOARD_SRC_S = board/qemu-virt-aarch64/start.S
+# lwIP + virtio-net + _net (board/common/lwip.mk).
+BOARD_NET = lwip
+# No virtio-blk driver yet: blk.h stubs that report "no disk" (ENODEV).
+BOARD_SRC_C += board/qemu-virt-aarch64/blk_none.c

@@ -1,8 +1,17 @@
 // x86_64 board: PVH start info, 16550 console on COM1, TSC time base, CMOS RTC,
-// LAPIC one-shot timer for board_idle, ACPI / isa-debug-exit power-off, fatal traps.
+// LAPIC one-shot timer for board_idle, ACPI / isa-debug-exit power-off, fatal traps,
+// virtio-pci devices (NIC through lwIP, disks for blk.h).
 #include <stdint.h>
 #include <stddef.h>
 #include "board.h"
+#include "pci.h"
+#include "virtio_pci.h"
+#include "virtio_blk.h"
+#if O3S_NET_LWIP
+#include "netif_glue.h"
+#endif
+
+int board_net_poll(void);
 
 // ---------------------------------------------------------------------------------
 // Low-level helpers
@@ -141,6 +150,7 @@ struct trap_frame {
 };
 
 #define VEC_TIMER 0x30
+#define VEC_VIRTIO 0x31         // MSI-X from a NIC's receive queue: only ends board_idle's hlt
 #define VEC_SPURIOUS 0xff
 
 extern char x64_trap0[], x64_trap1[], x64_trap2[], x64_trap3[], x64_trap4[], x64_trap5[],
@@ -194,6 +204,7 @@ static void traps_init(void) {
         idt_set(v, x64_irq_spurious, 0);
     }
     idt_set(VEC_TIMER, x64_irq_timer, 0);
+    idt_set(VEC_VIRTIO, x64_irq_timer, 0);      // the same "EOI and return" stub
     idt_set(VEC_SPURIOUS, x64_irq_spurious, 0);
     struct {
         uint16_t limit;
@@ -373,12 +384,16 @@ uint64_t board_ticks_us(void) {
 }
 
 void board_idle(void) {
+    if (board_net_poll()) {
+        return;                 // something arrived: let the caller look before sleeping
+    }
     if (!lapic) {
         cpu_pause();
         return;
     }
-    // Wake-up in ~1 ms from the LAPIC one-shot timer; interrupts are enabled only for
-    // the hlt (sti's one-instruction shadow makes "sti; hlt" race-free).
+    // Wake-up in ~1 ms from the LAPIC one-shot timer, or at once on a NIC's MSI-X;
+    // interrupts are enabled only for the hlt (sti's one-instruction shadow makes
+    // "sti; hlt" race-free: one that arrived earlier is pending and ends the hlt).
     lapic_wr(LAPIC_LVT_TIMER, VEC_TIMER);
     lapic_wr(LAPIC_TIMER_INIT, lapic_per_ms);
     __asm__ volatile ("sti; hlt; cli" ::: "memory");
@@ -703,6 +718,91 @@ void board_poweroff(int code) {
 }
 
 // ---------------------------------------------------------------------------------
+// virtio devices on PCI, in bus order (on q35, command-line order). Polled; a NIC's receive
+// queue also raises an MSI-X message at the LAPIC so an idle hlt ends as a frame arrives.
+
+#define MAX_VIRTIO 8
+#define MAX_DISKS 4
+
+static virtio_pci_dev_t virtio_devs[MAX_VIRTIO];
+static size_t n_virtio;
+#if O3S_NET_LWIP
+static virtio_net_t net0;
+static int have_net;
+#endif
+static virtio_blk_t blk_disks[MAX_DISKS];
+static size_t n_blk_disks;
+
+static void virtio_warn(const char *what, const char *why) {
+    puts_raw("WARN  board: ");
+    puts_raw(what);
+    puts_raw(" did not initialise: ");
+    puts_raw(why);
+    puts_raw("\r\n");
+}
+
+static void pci_found(uint32_t bdf, uint16_t vendor, uint16_t device) {
+    uint32_t type = virtio_pci_device_type(vendor, device, bdf);
+    if (type != VIRTIO_ID_NET && type != VIRTIO_ID_BLOCK) {
+        return;
+    }
+    if (n_virtio == MAX_VIRTIO || (type == VIRTIO_ID_BLOCK && n_blk_disks == MAX_DISKS)) {
+        return;
+    }
+    #if O3S_NET_LWIP
+    if (type == VIRTIO_ID_NET && have_net) {
+        return;                 // lwIP is wired to one NIC (netif_glue.c)
+    }
+    #else
+    if (type == VIRTIO_ID_NET) {
+        return;
+    }
+    #endif
+    virtio_pci_dev_t *p = &virtio_devs[n_virtio];
+    const char *why = NULL;
+    const char *what = type == VIRTIO_ID_NET ? "virtio-net" : "a virtio-blk disk";
+    if (virtio_pci_probe(p, bdf, &why) != type) {
+        virtio_warn(what, why ? why : "probe failed");
+        return;
+    }
+    n_virtio++;
+    #if O3S_NET_LWIP
+    if (type == VIRTIO_ID_NET) {
+        if (lapic) {
+            // Fixed delivery to this CPU's LAPIC (x86 MSI format: 0xfee00000 | id << 12).
+            uint32_t apic_id = lapic_rd(0x20) >> 24;
+            virtio_pci_queue_msix(p, 0, 0xfee00000u | (apic_id << 12), VEC_VIRTIO);
+        }
+        if (virtio_net_init(&net0, &p->dev) == 0 && o3s_net_attach(&net0) == 0) {
+            have_net = 1;
+        } else {
+            virtio_warn(what, "device refused the set-up");
+        }
+        return;
+    }
+    #endif
+    if (virtio_blk_init(&blk_disks[n_blk_disks], &p->dev) == 0) {
+        n_blk_disks++;
+    } else {
+        virtio_warn(what, "device refused the set-up");
+    }
+}
+
+// The data disks found at boot, in bus order (for blk.h).
+virtio_blk_t *board_blk_disk(size_t index) {
+    return index < n_blk_disks ? &blk_disks[index] : NULL;
+}
+
+// The network's share of idling: receive frames and run lwIP's timers.
+int board_net_poll(void) {
+    #if O3S_NET_LWIP
+    return o3s_net_poll();
+    #else
+    return 0;
+    #endif
+}
+
+// ---------------------------------------------------------------------------------
 // Start-up: start.S calls x64_main in long mode with the stack set and BSS zeroed.
 
 void board_init(void) {
@@ -713,6 +813,7 @@ void board_init(void) {
     boot_info_init();
     cpu_name_init();
     acpi_init();
+    pci_scan(pci_found);
 }
 
 // Thread-pointer block for musl's objects: %fs:0 is musl's self pointer (errno lives

@@ -18,10 +18,15 @@ BOARD_LDFLAGS = -nostdlib -static -no-pie -Wl,--gc-sections -Wl,-z,noexecstack \
 BOARD_LIBS = $(MUSL_LIBC) -lgcc
 BOARD_LINK_DEPS = $(REPO)/board/x86_64/linker.ld
 
-BOARD_SRC_C = board/x86_64/board.c board/x86_64/libc.c
+BOARD_SRC_C = board/x86_64/board.c board/x86_64/libc.c board/x86_64/pci.c \
+	board/common/virtio.c board/common/virtio_pci.c board/common/virtio_blk.c \
+	board/common/blk_virtio.c
 BOARD_SRC_S = board/x86_64/start.S
 
 # MPY_CROSS_FLAGS / MPY_TOOL_FLAGS come from board/common/Makefile (63-bit small ints,
 # 32-bit mpz digits: py/mpz.h picks 32 on x86_64, so they match without MPZ_DIG_SIZE).
 
 BOARD_OUTPUT = elf
+
+# lwIP + virtio-net + _net (board/common/lwip.mk); the NIC and disks are virtio-pci.
+BOARD_NET = lwip

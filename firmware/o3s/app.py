@@ -5,7 +5,12 @@ import sys
 import _board
 import _clock
 
-from o3s import VERSION, config, console
+try:
+    import _net
+except ImportError:   # a target whose network driver is not written yet
+    _net = None
+
+from o3s import VERSION, config, console, health, loop
 
 HALT_BAD_CONFIG = 2
 
@@ -57,10 +62,41 @@ def main():
         from o3s import selftest
         passed, failed = selftest.run()
         _board.poweroff(1 if failed else 0)
+    server = start_network(cfg)
     console.info("boot", "ready in " + str(_clock.ticks_ms() - t0) + " ms (uptime "
                  + str(_clock.ticks_ms()) + " ms)")
     try:
-        while True:
-            _board.idle()
+        if server:
+            loop.run(server.serve())
+        else:
+            while True:
+                _board.idle()
     except KeyboardInterrupt:
+        # The shell does not serve the network: free every socket, so a restart can listen again.
+        if _net is not None:
+            _net.close_all()
         console.info("console", "interrupted: maintenance shell (help() lists commands, Ctrl-D restarts)")
+
+
+def _dotted(bits):
+    v = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+    return ".".join(str((v >> s) & 255) for s in (24, 16, 8, 0))
+
+
+def start_network(cfg):
+    """Address the interface and open the HTTP port; the server, or None if it cannot listen."""
+    if _net is None:
+        console.warn("net", "no network driver on this target yet: not serving")
+        return None
+    try:
+        if cfg["ip"]:
+            _net.ifconfig(cfg["ip"], _dotted(cfg["netmask"]), cfg["gateway"] or "0.0.0.0")
+        elif hasattr(_net, "dhcp"):   # bare metal; on unix the host owns the address
+            _net.dhcp()
+    except OSError as e:   # no NIC (ENODEV): the console and shell still work
+        console.error("net", "cannot configure the interface: " + health.errno_name(e))
+        return None
+    loop.new_loop(_net)
+    server = health.Server(_net.ifconfig()[0], cfg["port"])
+    return server if server.listen(_net) else None
+

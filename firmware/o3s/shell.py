@@ -7,5 +7,9 @@ def poweroff():
     _board.poweroff(0)
 
 
+def reboot():
+    raise SystemExit   # leaves the shell; the firmware restarts the application
+
+
 def selftest():
     _selftest.run()

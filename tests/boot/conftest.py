@@ -10,11 +10,12 @@ BOOT_TIMEOUT = 60   # TCG on 2 loaded cores: generous, the figure itself is in `
 
 
 class Node:
-    def __init__(self, target, words):
+    def __init__(self, target, words, qemu_args=()):
         image = launch.IMAGE[target]
         assert os.path.exists(image), image + " is missing: run `make image`"
         self.target = target
-        cmd = launch.command(target, words)
+        # qemu_args: extra QEMU options (devices, netdevs) after the launch command line.
+        cmd = launch.command(target, words) + list(qemu_args)
         self.child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", timeout=BOOT_TIMEOUT,
                                    codec_errors="replace", dimensions=(50, 200))
         self.transcript = []
@@ -59,8 +60,8 @@ def target(request):
 def boot(target):
     nodes = []
 
-    def start(words):
-        n = Node(target, words)
+    def start(words, qemu_args=()):
+        n = Node(target, words, qemu_args)
         nodes.append(n)
         return n
 

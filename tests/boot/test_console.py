@@ -68,6 +68,12 @@ def test_ctrl_c_reaches_python_and_the_shell_works(boot, target):
     node.send("\x03")
     node.expect(r"KeyboardInterrupt")
     node.expect(r">>> ")
+    # Ctrl-D leaves the shell and restarts the application.
+    node.send("\x04")
+    node.expect(r"INFO  shell: restarting the application")
+    node.expect(READY)
+    node.send("\x03")
+    node.expect(r">>> ")
     node.send("poweroff()\r")
     assert node.wait_exit() == 0
 
