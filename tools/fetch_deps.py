@@ -24,9 +24,9 @@ DEPS = os.path.join(REPO, "deps")
 APT_PACKAGES = [
     "gcc-aarch64-linux-gnu", "binutils-aarch64-linux-gnu", "picolibc-aarch64-linux-gnu",
     "qemu-system-arm", "qemu-system-x86", "qemu-efi-aarch64", "ovmf", "qemu-utils",
-    "librust-blake3-dev", "b3sum", "dpkg-dev", "patch", "musl-dev", "curl",
+    "librust-blake3-dev", "b3sum", "dpkg-dev", "patch", "musl-dev", "curl", "strace",
 ]
-PIP_PACKAGES = {"pytest": "pytest", "pexpect": "pexpect", "blake3": "blake3"}
+PIP_PACKAGES = {"pytest": "pytest", "pexpect": "pexpect", "blake3": "blake3", "boto3": "boto3"}
 
 MICROPY_SDIST = "mpy-cross-v6.3==1.1.1"
 MICROPY_SHA256 = "55414c358f5844c784e76d3b253cbd7af5f243ddd4c0b47a26d3875d628df300"

@@ -32,13 +32,18 @@ static blk_obj_t *live(mp_obj_t self_in) {
     return self;
 }
 
-// Small ints reach 2^62 on these 64-bit targets, so a bigger int is past the end of any disk.
+// Any int: arithmetic on a big int stays a big-int object in MicroPython even when the
+// value is small (size() - 1024 can be one), so accept both; past 2^63 is past any disk.
 static uint64_t get_offset(mp_obj_t o) {
+    if (!mp_obj_is_int(o)) {
+        mp_obj_get_int(o);   // raises the usual TypeError
+    }
     if (!mp_obj_is_small_int(o)) {
-        if (mp_obj_is_int(o)) {
+        mp_int_t big;
+        if (!mp_obj_get_int_maybe(o, &big) || big < 0) {
             mp_raise_OSError(MP_EINVAL);
         }
-        mp_obj_get_int(o);   // raises the usual TypeError
+        return big;
     }
     mp_int_t v = MP_OBJ_SMALL_INT_VALUE(o);
     if (v < 0) {

@@ -10,7 +10,7 @@ try:
 except ImportError:   # a target whose network driver is not written yet
     _net = None
 
-from o3s import VERSION, config, console, health, loop
+from o3s import VERSION, config, console, health, loop, storage
 
 HALT_BAD_CONFIG = 2
 
@@ -62,7 +62,8 @@ def main():
         from o3s import selftest
         passed, failed = selftest.run()
         _board.poweroff(1 if failed else 0)
-    server = start_network(cfg)
+    store = storage.mount(cfg)
+    server = start_network(cfg, store)
     console.info("boot", "ready in " + str(_clock.ticks_ms() - t0) + " ms (uptime "
                  + str(_clock.ticks_ms()) + " ms)")
     try:
@@ -83,7 +84,7 @@ def _dotted(bits):
     return ".".join(str((v >> s) & 255) for s in (24, 16, 8, 0))
 
 
-def start_network(cfg):
+def start_network(cfg, store):
     """Address the interface and open the HTTP port; the server, or None if it cannot listen."""
     if _net is None:
         console.warn("net", "no network driver on this target yet: not serving")
@@ -97,6 +98,6 @@ def start_network(cfg):
         console.error("net", "cannot configure the interface: " + health.errno_name(e))
         return None
     loop.new_loop(_net)
-    server = health.Server(_net.ifconfig()[0], cfg["port"])
+    server = health.Server(_net.ifconfig()[0], cfg["port"], storage.health_status(store))
     return server if server.listen(_net) else None
 

@@ -115,6 +115,18 @@ def parse_data(text):
     return text
 
 
+def parse_size(text):
+    """'512M', '8G', '1048576' -> bytes (a whole number of 512-byte sectors)."""
+    t = text.strip().upper()
+    mult = 1
+    if t and t[-1] in "KMGT":
+        mult = 1 << (10 * ("KMGT".index(t[-1]) + 1))
+        t = t[:-1]
+    if not t.isdigit() or int(t) * mult < (1 << 20) or (int(t) * mult) % 512:
+        raise ConfigError("--data-size: a size like 512M or 8G (at least 1M), got '" + text + "'")
+    return int(t) * mult
+
+
 def _printable(text):
     for ch in text:
         if ch <= " " or ch > "~":
@@ -130,6 +142,7 @@ OPTIONS = (
     ("netmask", parse_netmask, "netmask or prefix length (default 255.255.255.0)"),
     ("gateway", parse_gateway, "default gateway"),
     ("data", parse_data, "data disk: a file on unix, a virtio disk number on QEMU (default: the first)"),
+    ("data-size", parse_size, "size of a new --data file on unix (default 1G)"),
     ("access-key", parse_access_key, "S3 access key (default: the public o3storage pair)"),
     ("secret-key", parse_secret_key, "S3 secret key"),
     ("anonymous", parse_anonymous, "unsigned requests allowed: off, read, read-write (default off)"),
@@ -144,7 +157,7 @@ FLAGS = (
 def defaults():
     return {
         "ip": None, "port": DEFAULT_PORT, "peers": [], "netmask": 24, "gateway": None,
-        "data": None, "access-key": None, "secret-key": None, "anonymous": "off",
+        "data": None, "data-size": None, "access-key": None, "secret-key": None, "anonymous": "off",
         "log-level": "INFO", "selftest": False, "help": False,
     }
 
