@@ -39,8 +39,13 @@ static uint64_t get_offset(mp_obj_t o) {
         mp_obj_get_int(o);   // raises the usual TypeError
     }
     if (!mp_obj_is_small_int(o)) {
-        mp_int_t big;
-        if (!mp_obj_get_int_maybe(o, &big) || big < 0) {
+        mp_int_t big = -1;
+        nlr_buf_t nlr;
+        if (nlr_push(&nlr) == 0) {   // past 2^63 raises OverflowError: that's EINVAL here
+            big = mp_obj_int_get_checked(o);
+            nlr_pop();
+        }
+        if (big < 0) {
             mp_raise_OSError(MP_EINVAL);
         }
         return big;

@@ -341,6 +341,18 @@ static mp_obj_t net_listen(mp_obj_t addr_in, mp_obj_t port_in, mp_obj_t backlog_
     uint16_t port = parse_port(port_in);
     mp_int_t backlog = mp_obj_get_int(backlog_in);
     backlog = backlog < 1 ? 1 : backlog > 255 ? 255 : backlog;
+    // SOF_REUSEADDR (below) makes lwIP accept a second listener on a port; BSD refuses it,
+    // and so do we: the first would get every connection.
+    if (port) {
+        for (unsigned i = 0; i < used_top; i++) {
+            sock_t *o = &socks[i];
+            if (o->used && o->listening && o->pcb && o->pcb->local_port == port
+                && (ip_addr_isany(&ip) || ip_addr_isany(&o->pcb->local_ip)
+                    || ip_addr_cmp(&ip, &o->pcb->local_ip))) {
+                mp_raise_OSError(MP_EADDRINUSE);
+            }
+        }
+    }
     int slot = alloc_slot();
     if (slot < 0) {
         mp_raise_OSError(MP_EMFILE);
@@ -350,6 +362,8 @@ static mp_obj_t net_listen(mp_obj_t addr_in, mp_obj_t port_in, mp_obj_t backlog_
         release_slot(&socks[slot]);
         mp_raise_OSError(MP_ENOMEM);
     }
+    // Rebinding at once after a restart must work although old connections on the port
+    // still sit in TIME_WAIT.
     ip_set_option(pcb, SOF_REUSEADDR);
     err_t e = tcp_bind(pcb, &ip, port);
     struct tcp_pcb *lpcb = e == ERR_OK ? tcp_listen_with_backlog_and_err(pcb, (u8_t)backlog, &e) : NULL;

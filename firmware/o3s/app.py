@@ -68,6 +68,8 @@ def main():
                  + str(_clock.ticks_ms()) + " ms)")
     try:
         if server:
+            if store is not None:
+                loop.spawn(storage.compaction(store), "compaction")
             loop.run(server.serve())
         else:
             while True:

@@ -9,6 +9,10 @@ from o3s.log import errors as log_errors
 from o3s.log.store import open_store
 
 DEFAULT_UNIX_DISK_BYTES = 1 << 30   # a new --data file on unix, sparse
+COMPACT_BUDGET = 1 << 20            # bytes copied per step: a few ms, so requests keep flowing
+COMPACT_IDLE_MS = 500               # how often to look for work when there is none
+
+current = None   # the mounted store: the maintenance shell and test hooks reach it here
 
 
 def _open_device(cfg):
@@ -61,6 +65,8 @@ def mount(cfg):
     if report.formatted:
         console.info("log", "formatted a blank disk: " + str(store.sb.segment_count) + " segments of "
                      + str(store.sb.segment_size >> 10) + " KB")
+    global current
+    current = store
     line = report.summary()
     if line.startswith("log: "):
         line = line[5:]
@@ -87,3 +93,15 @@ def health_status(store):
                               "available_space_bytes": st["available_space_bytes"]}
         return doc
     return status
+
+
+async def compaction(store):
+    """Reclaim space in the background, one bounded step at a time between requests."""
+    from o3s import loop
+    while True:
+        try:
+            worked = store.compact_step(COMPACT_BUDGET)
+        except Exception as e:   # a full disk with nothing to reclaim: say so, retry later
+            console.error("log", "compaction: " + repr(e))
+            worked = 0
+        await (loop.yield_now() if worked else loop.sleep_ms(COMPACT_IDLE_MS))

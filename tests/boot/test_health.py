@@ -30,9 +30,10 @@ def _health(port):
     return r.status, json.loads(body)
 
 
-def test_health_while_the_console_stays_live(boot):
+def test_health_while_the_console_stays_live(boot, tmp_path):
     port = _free_port()
-    node = boot(["--ip", "127.0.0.1", "--port", str(port)])
+    node = boot(["--ip", "127.0.0.1", "--port", str(port), "--data", str(tmp_path / "d.img"),
+                 "--data-size", "64M"])
     node.expect(r"INFO  http: listening on 127\.0\.0\.1:" + str(port))
     node.expect(r"INFO  boot: ready in \d+ ms")
     status, doc = _health(port)

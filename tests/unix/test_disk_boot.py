@@ -5,7 +5,7 @@ import json
 import os
 import urllib.request
 
-from conftest import Proc, free_port, _need_binary
+from unixnode import Proc, free_port, _need_binary
 
 
 def boot(tmp_path, disk, *extra):

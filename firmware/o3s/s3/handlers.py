@@ -195,6 +195,11 @@ class Ctx:
         """The payload reader (once). Raises S3Error before any byte is read when the headers
         already say the body is not acceptable (EntityTooLarge, MissingContentLength, …)."""
         if self.body is None:
+            req = self.req
+            if max_size <= MAX_XML_BODY and req.content_length is None and not req.chunked:
+                # HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body;
+                # only object uploads insist on a length (MissingContentLength)
+                req.content_length = 0
             self.body = Body(BodyReader(self.req, self.auth, max_size, want_md5), self.source)
         return self.body
 
