@@ -90,6 +90,58 @@ def workload_console(target):
         child.terminate(force=True)
 
 
+LOG_WORKLOAD = os.path.join(REPO, "tools", "bench_log_workload.py")
+LOG_DISK_BYTES = 512 << 20
+
+
+def parse_log(text):
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"LOG (\w+) (\d+)", text)}
+
+
+def log_bench(target, tmpdir):
+    """The object log on a fresh disk: unix through --script, QEMU through the shell (the
+    bench disk is the second virtio disk; the node mounts the first as its data disk)."""
+    disk = os.path.join(tmpdir, "bench-" + target + ".img")
+    with open(disk, "wb") as f:
+        f.truncate(LOG_DISK_BYTES)
+    if target == "unix":
+        out = subprocess.run([launch.IMAGE["unix"], "--script", LOG_WORKLOAD, disk],
+                             capture_output=True, text=True, timeout=600).stdout
+        return parse_log(out)
+    data = os.path.join(tmpdir, "data-" + target + ".img")
+    with open(data, "wb") as f:
+        f.truncate(64 << 20)
+    blk = "virtio-blk-device" if target == "aarch64" else "virtio-blk-pci"
+    cmd = launch.command(target, ["--port", "8080"], disk=data,
+                         extra=["-drive", "if=none,id=d1,format=raw,file=" + disk,
+                                "-device", blk + ",drive=d1"])
+    child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", timeout=900, codec_errors="replace")
+    try:
+        child.expect(r"boot: ready")
+        child.send("\x03")
+        child.expect(r">>> ")
+        child.send("\x05")
+        child.expect(r"paste mode")
+        for line in ["DISK = 1"] + open(LOG_WORKLOAD).read().splitlines():
+            child.send(line + "\r")
+            time.sleep(0.002)
+        child.send("\x04")
+        i = child.expect([r"\nLOG done", r"OSError: \[Errno 19\]"])
+        return parse_log(child.before) if i == 0 else {}
+    finally:
+        child.terminate(force=True)
+
+
+def b3sum_mbs(tmpdir):
+    """Host b3sum (one thread) over 256 MB: the reference for the firmware's BLAKE3."""
+    path = os.path.join(tmpdir, "b3.bin")
+    with open(path, "wb") as f:
+        f.write(os.urandom(1 << 20) * 256)
+    t = time.monotonic()
+    subprocess.run(["b3sum", "--num-threads", "1", path], check=True, capture_output=True)
+    return int(256 / (time.monotonic() - t))
+
+
 def build_unpatched_unix():
     build = os.path.join(REPO, "build", "unix-upstream-core")
     subprocess.run(["make", "-s", "-j2", "-C", os.path.join(REPO, "board", "common"), "BOARD=unix",
@@ -141,6 +193,22 @@ def main():
         if "heap_total" in results[c]:
             print("%-20s heap %d MB, full GC with 50k live objects: %s ms" % (
                 c, results[c]["heap_total"] >> 20, ms(results[c]["gc_pause_50k_live"])))
+    print("\n== object log (tools/bench_log_workload.py; fresh 512 MB disk)")
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = {t: log_bench(t, tmp) for t in targets}
+        b3 = b3sum_mbs(tmp)
+    rows = [("raw device, 1 MB writes, MB/s", "raw_seq_mbs"),
+            ("log append, 1 MB objects flushed, MB/s", "append_mbs"),
+            ("raw device, 4 KB write+flush /s", "raw_flushes_per_s"),
+            ("log, 4 KB objects flushed /s", "flushed_appends_per_s"),
+            ("BLAKE3 MB/s (1 MB updates)", "blake3_mbs"),
+            ("recovery ms per GB scanned", "recovery_ms_per_gb")]
+    print("%-42s" % "" + "".join("%12s" % t for t in targets))
+    for label, key in rows:
+        print("%-42s" % label + "".join("%12s" % logs[t].get(key, "-") for t in targets))
+    print("host b3sum --num-threads 1: %d MB/s (same machine, same run)" % b3)
+
     print("\nunix-upstream-core = the unix build with MicroPython's own py/gc.c and py/map.c "
           "(no board/common/patches): what the patches are worth.")
 
