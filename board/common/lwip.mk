@@ -1,7 +1,10 @@
 # The network stack for bare-metal boards that set BOARD_NET = lwip: lwIP 2.1.3 (IPv4,
 # TCP, DHCP; raw API, NO_SYS) from the fetched sources, the virtio-net driver, the netif
 # glue and the `_net` module over it. The board adds its virtio transport itself.
-LWIP_DIR ?= $(REPO)/deps/src/lwip
+# An empty value counts as unset: the top Makefile exports LWIP_DIR even when nobody set it.
+ifeq ($(strip $(LWIP_DIR)),)
+LWIP_DIR := $(REPO)/deps/src/lwip
+endif
 
 # Sources are named relative to LWIP_DIR (objects land in $(BUILD)/src/...).
 vpath %.c $(LWIP_DIR)

@@ -21,5 +21,5 @@ BOARD_SRC_C = \
 BOARD_SRC_S = board/qemu-virt-aarch64/start.S
 # lwIP + virtio-net + _net (board/common/lwip.mk).
 BOARD_NET = lwip
-# No virtio-blk driver yet: blk.h stubs that report "no disk" (ENODEV).
-BOARD_SRC_C += board/qemu-virt-aarch64/blk_none.c
+# blk.h over the virtio-blk disks found at boot (board_blk_disk() in board.c).
+BOARD_SRC_C += board/common/blk_virtio.c

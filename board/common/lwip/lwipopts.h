@@ -44,9 +44,10 @@
 #define PBUF_POOL_SIZE              2048
 #define PBUF_POOL_BUFSIZE           1536    // 1514-byte frame + headroom, 8-byte aligned
 #define MEMP_NUM_PBUF               256     // PBUF_REF/ROM: only for zero-copy sends
-// 100 concurrent clients plus peers, and closed connections lingering in TIME_WAIT
+// One per _net handle (NET_MAX 256): 100 concurrent clients, peers, and closed
+// connections lingering in TIME_WAIT
 // (lwIP reuses the oldest TIME_WAIT pcb when it runs out, so this is not a hard cap).
-#define MEMP_NUM_TCP_PCB            192
+#define MEMP_NUM_TCP_PCB            256
 #define MEMP_NUM_TCP_PCB_LISTEN     8       // S3 port, Raft port, a spare or two
 #define MEMP_NUM_UDP_PCB            4       // DHCP
 // Segments on the unsent/unacked queues of all connections: TCP_SND_QUEUELEN each for the
@@ -84,6 +85,10 @@
 #define LWIP_NETIF_HOSTNAME         1       // DHCP tells QEMU / the LAN's server our name
 #define LWIP_NUM_NETIF_CLIENT_DATA  0
 #define ETH_PAD_SIZE                0
+// 127.0.0.1 and our own address work (a node talking to itself; the _net contract tests
+// run over it). NO_SYS: looped packets wait for netif_poll_all() in o3s_net_poll().
+#define LWIP_HAVE_LOOPIF            1
+#define LWIP_NETIF_LOOPBACK         1
 
 // --- checksums: all in software (see arch/cc.h for the fast routine) ---
 #define CHECKSUM_GEN_IP             1

@@ -270,6 +270,9 @@ int o3s_net_poll(void) {
         }
     }
     virtio_net_service(nic);        // hand the released RX buffers back to the device
+    #if LWIP_NETIF_LOOPBACK
+    netif_poll_all();               // deliver what was sent to ourselves
+    #endif
     sys_check_timeouts();
     in_poll = 0;
     return work;
