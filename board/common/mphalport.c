@@ -11,7 +11,10 @@ static volatile unsigned rx_head, rx_tail;
 
 void o3s_console_poll(void) {
     int c;
-    while ((c = board_console_read()) >= 0) {
+    // Stop when the ring is full: unread bytes wait in the UART (QEMU holds the rest)
+    // instead of being dropped when a paste outruns the REPL. (A Ctrl-C behind 255 unread
+    // characters is then seen late.)
+    while ((rx_head + 1) % RX_SIZE != rx_tail && (c = board_console_read()) >= 0) {
         if (c == mp_interrupt_char) {
             rx_head = rx_tail;   // an interrupt discards unread type-ahead
             mp_sched_keyboard_interrupt();

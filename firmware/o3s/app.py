@@ -55,14 +55,15 @@ def main():
         _board.poweroff(0)
     console.set_level(cfg["log-level"])
     banner(cfg)
-    if config.uses_default_credentials(cfg):
-        console.warn("auth", "no credentials configured: using the public defaults "
-                     + config.DEFAULT_ACCESS_KEY + " / " + config.DEFAULT_SECRET_KEY)
     if cfg["selftest"]:
         from o3s import selftest
         passed, failed = selftest.run()
         _board.poweroff(1 if failed else 0)
     store = storage.mount(cfg)
+    if store is None and config.uses_default_credentials(cfg):
+        # With a disk, the S3 layer says which credentials it uses (saved ones count too).
+        console.warn("auth", "no credentials configured: using the public defaults "
+                     + config.DEFAULT_ACCESS_KEY + " / " + config.DEFAULT_SECRET_KEY)
     server = start_network(cfg, store)
     console.info("boot", "ready in " + str(_clock.ticks_ms() - t0) + " ms (uptime "
                  + str(_clock.ticks_ms()) + " ms)")
@@ -100,6 +101,9 @@ def start_network(cfg, store):
         console.error("net", "cannot configure the interface: " + health.errno_name(e))
         return None
     loop.new_loop(_net)
-    server = health.Server(_net.ifconfig()[0], cfg["port"], storage.health_status(store))
-    return server if server.listen(_net) else None
+    if store is None:   # nothing to store objects in: serve /health only
+        server = health.Server(_net.ifconfig()[0], cfg["port"], storage.health_status(store))
+        return server if server.listen(_net) else None
+    from o3s.s3 import server as s3server
+    return s3server.start(cfg, store)
 

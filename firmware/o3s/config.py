@@ -93,6 +93,24 @@ def parse_secret_key(text):
     return text
 
 
+def parse_users(text):
+    """'ak:sk,ak2:sk2' -> [(ak, sk), ...]: more S3 users, each owning the buckets it creates."""
+    users = []
+    for item in text.replace(" ", ",").split(","):
+        if not item:
+            continue
+        ak, sep, sk = item.partition(":")
+        if not sep:
+            raise ConfigError("--users: expected access-key:secret-key, got '" + item + "'")
+        try:
+            users.append((parse_access_key(ak), parse_secret_key(sk)))
+        except ConfigError as e:
+            raise ConfigError("--users: " + str(e).partition(": ")[2] + " (in '" + ak + ":...')")
+        if [u[0] for u in users].count(ak) > 1:
+            raise ConfigError("--users: " + ak + " is listed twice")
+    return users
+
+
 def parse_log_level(text):
     t = text.upper()
     if t == "WARNING":
@@ -145,6 +163,7 @@ OPTIONS = (
     ("data-size", parse_size, "size of a new --data file on unix (default 1G)"),
     ("access-key", parse_access_key, "S3 access key (default: the public o3storage pair)"),
     ("secret-key", parse_secret_key, "S3 secret key"),
+    ("users", parse_users, "more S3 users: access-key:secret-key,... (each owns its buckets)"),
     ("anonymous", parse_anonymous, "unsigned requests allowed: off, read, read-write (default off)"),
     ("log-level", parse_log_level, "debug, info, warn or error (default info)"),
 )
@@ -206,7 +225,7 @@ def parse_args(words):
 
 
 def uses_default_credentials(cfg):
-    return cfg["access-key"] is None
+    return cfg["access-key"] is None and not cfg.get("users")
 
 
 def describe(cfg):
@@ -216,7 +235,8 @@ def describe(cfg):
     key = cfg["access-key"] or DEFAULT_ACCESS_KEY
     return ("ip=" + ip + " gateway=" + (cfg["gateway"] or "-") + " port=" + str(cfg["port"])
             + " peers=" + peers + " data=" + (cfg["data"] or "auto") + " access-key=" + key
-            + " secret-key=********" + " anonymous=" + cfg["anonymous"])
+            + " secret-key=********" + " users=" + str(len(cfg.get("users") or ()))
+            + " anonymous=" + cfg["anonymous"])
 
 
 def help_text():

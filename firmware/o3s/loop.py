@@ -439,6 +439,11 @@ class Loop:
             return
         if self.runq:
             timeout = 0
+            # A loop that never waits never reaches _next_timeout's pruning: drop finished
+            # deadlines here too, or thousands pile up and fragment the heap.
+            h = self.timers
+            while h and not self._timer_live(h[0]):
+                _heap_pop(h)
         else:
             timeout = self._next_timeout()
             if timeout < 0 and not self.io:

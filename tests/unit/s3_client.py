@@ -1,7 +1,6 @@
 """Test helper: a tiny S3 client that signs requests (SigV4, header auth) with the firmware's own
 primitives and drives `o3s.s3.handlers.S3` directly — the whole request path minus the socket."""
 import hashlib
-import time
 
 from o3s.http.parser import HeadParser
 from o3s.http import url as _url, dates as _dates

@@ -40,7 +40,7 @@ _ERRNO_NAMES = {98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 13: 'EACCES', 22: 'EINVAL
 
 class _Source:
     """The request body bytes for a handler: what arrived with the head, then the socket."""
-    __slots__ = ('s', 'pending', 'expect', 'started', 'buf', 'received')
+    __slots__ = ('s', 'pending', 'expect', 'started', 'buf', 'received', 'reads')
 
     def __init__(self, stream, pending, expect, buf):
         self.s = stream
@@ -49,12 +49,13 @@ class _Source:
         self.started = False
         self.buf = buf
         self.received = 0
+        self.reads = 0
 
     async def start(self):
         self.started = True
         if self.expect:
             self.expect = False
-            await loop.wait_for(self.s.write(hp.CONTINUE_100), WRITE_MS)
+            await send(self.s, hp.CONTINUE_100)
 
     async def recv(self):
         p = self.pending
@@ -66,12 +67,42 @@ class _Source:
         if buf is None:
             buf = self.buf[0] = bytearray(RECV_BUF)
         mv = memoryview(buf)
-        try:
-            n = await loop.wait_for(self.s.read_into(mv), BODY_MS)
-        except loop.TimeoutError:
-            raise S3Error('RequestTimeout')
+        s = self.s
+        if s.buffered():
+            n = await s.read_into(mv)
+        else:
+            # Read first, arm a deadline only when we must wait: a deadline per read would pile
+            # up timers (and pin small objects all over the heap) while data flows freely.
+            net = s.net
+            h = s.h
+            while True:
+                n = net.recv_into(h, mv)
+                if n is not None:
+                    break
+                try:
+                    await loop.wait_for(loop.readable(h), BODY_MS)
+                except loop.TimeoutError:
+                    raise S3Error('RequestTimeout')
+            self.reads += 1
+            if self.reads & 15 == 0:
+                await loop.sleep_ms(0)   # let the other connections run
         self.received += n
         return mv[:n]
+
+
+async def send(s, data):
+    """Write all of data on stream s: the deadline is armed only while the socket is full."""
+    net = s.net
+    h = s.h
+    mv = memoryview(data)
+    n = len(mv)
+    off = 0
+    while off < n:
+        k = net.send(h, mv[off:] if off else mv)
+        if k is None:
+            await loop.wait_for(loop.writable(h), WRITE_MS)
+            continue
+        off += k
 
 
 class Server:
@@ -311,20 +342,21 @@ class Server:
                                 reason=_REASONS.get(status))
         sent = 0
         if req.method == 'HEAD' or clen is None or clen == 0:
-            await loop.wait_for(s.write(head), WRITE_MS)
+            await send(s, head)
         elif isinstance(body, (bytes, bytearray, memoryview)):
             if len(body) <= SMALL:
-                await loop.wait_for(s.write(head + body), WRITE_MS)
+                await send(s, head + body)
             else:
-                await loop.wait_for(s.write(head), WRITE_MS)
-                await loop.wait_for(s.write(body), WRITE_MS)
+                await send(s, head)
+                await send(s, body)
             sent = len(body)
         else:
-            await loop.wait_for(s.write(head), WRITE_MS)
+            await send(s, head)
             try:
                 for piece in body:
-                    await loop.wait_for(s.write(piece), WRITE_MS)
+                    await send(s, piece)
                     sent += len(piece)
+                    await loop.sleep_ms(0)   # one chunk per turn: the other connections run too
             except (OSError, loop.TimeoutError, loop.CancelledError):
                 raise
             except Exception as e:
@@ -386,7 +418,7 @@ def start(cfg, store, lp=None):
     if not srv.listen(_net):
         return None
     if s3.users.uses_defaults():
-        console.warn('auth', 'no credentials configured: the S3 API accepts the public defaults '
+        console.warn('auth', 'no credentials configured: using the public defaults '
                      + s3.users.default + ' / ' + s3.users.pairs[0][1])
     else:
         console.info('auth', str(len(s3.users.pairs)) + ' user(s) from the ' + s3.users.source
