@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from conftest import FIRMWARE, Proc, _need_binary, free_port
+from unixnode import FIRMWARE, Proc, _need_binary, free_port
 
 boto3 = pytest.importorskip("boto3")
 from botocore.config import Config  # noqa: E402
