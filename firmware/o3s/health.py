@@ -148,8 +148,14 @@ class Server:
         console.info("http", "listening on " + self.ip + ":" + str(self.port))
         return True
 
+    def _address(self):
+        # Bound to 0.0.0.0 before a DHCP lease: report the interface's address instead.
+        if self.ip != "0.0.0.0" or self.net is None:
+            return self.ip
+        return self.net.ifconfig()[0]
+
     def node(self):
-        return {"address": self.ip, "port": self.port, "version": VERSION,
+        return {"address": self._address(), "port": self.port, "version": VERSION,
                 "uptime_ms": _clock.ticks_ms()}
 
     async def serve(self):

@@ -165,8 +165,14 @@ class Server:
             d[1] = _dates.http_date(t)
         return d[1]
 
+    def _address(self):
+        # Bound to 0.0.0.0 before a DHCP lease: report the interface's address instead.
+        if self.ip != "0.0.0.0" or self.net is None:
+            return self.ip
+        return self.net.ifconfig()[0]
+
     def node(self):
-        return {'address': self.ip, 'port': self.port, 'version': VERSION, 'uptime_ms': _clock.ticks_ms()}
+        return {'address': self._address(), 'port': self.port, 'version': VERSION, 'uptime_ms': _clock.ticks_ms()}
 
     def health(self):
         st = self.s3.store.stats()
