@@ -209,6 +209,19 @@ def main():
         print("%-42s" % label + "".join("%12s" % logs[t].get(key, "-") for t in targets))
     print("host b3sum --num-threads 1: %d MB/s (same machine, same run)" % b3)
 
+    print("\n== network (tools/bench_net.py: 32 MB each way, new connections/s to /health;"
+          " ratio = node / two host processes on loopback, same run)")
+    import bench_net
+    bench_net.net_bench(targets)
+
+    try:
+        import bench_s3
+    except ImportError:
+        bench_s3 = None
+    if bench_s3 is not None:
+        print("\n== S3 (tools/bench_s3.py), beside peer servers run on loopback in the same run")
+        bench_s3.s3_bench(targets)
+
     print("\nunix-upstream-core = the unix build with MicroPython's own py/gc.c and py/map.c "
           "(no board/common/patches): what the patches are worth.")
 
