@@ -13,7 +13,7 @@ BOARD_LINK_DEPS = $(REPO)/board/qemu-virt-aarch64/linker.ld
 BOARD_SRC_C = \
 	board/qemu-virt-aarch64/board.c \
 	board/qemu-virt-aarch64/dtb.c \
-	board/qemu-virt-aarch64/string.c \
+	board/common/string.c \
 	board/common/virtio.c \
 	board/common/virtio_mmio.c \
 	board/common/virtio_blk.c \

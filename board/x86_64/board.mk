@@ -20,7 +20,7 @@ BOARD_LINK_DEPS = $(REPO)/board/x86_64/linker.ld
 
 BOARD_SRC_C = board/x86_64/board.c board/x86_64/libc.c board/x86_64/pci.c \
 	board/common/virtio.c board/common/virtio_pci.c board/common/virtio_blk.c \
-	board/common/blk_virtio.c
+	board/common/blk_virtio.c board/common/string.c
 BOARD_SRC_S = board/x86_64/start.S
 
 # MPY_CROSS_FLAGS / MPY_TOOL_FLAGS come from board/common/Makefile (63-bit small ints,
