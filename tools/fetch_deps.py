@@ -7,7 +7,8 @@
 - lwIP and mbedTLS from Debian source packages into deps/src (LWIP_DIR / MBEDTLS_DIR
   override), using a private apt state dir whose sources are derived from this
   machine's apt configuration, so /etc is never touched.
-- Python packages the tests use, via pip.
+- Python packages the tests use (pytest, boto3, the AWS CLI, ...), via pip.
+- Optionally, when npm exists, the Node.js @aws-sdk/client-s3 into build/node (git-ignored).
 """
 
 import glob
@@ -25,8 +26,12 @@ APT_PACKAGES = [
     "gcc-aarch64-linux-gnu", "binutils-aarch64-linux-gnu", "picolibc-aarch64-linux-gnu",
     "qemu-system-arm", "qemu-system-x86", "qemu-efi-aarch64", "ovmf", "qemu-utils",
     "librust-blake3-dev", "b3sum", "dpkg-dev", "patch", "musl-dev", "curl", "strace",
+    "s3cmd", "rclone",   # real S3 clients the unix tests drive (tests/unix/test_s3_real_clients.py)
 ]
-PIP_PACKAGES = {"pytest": "pytest", "pexpect": "pexpect", "blake3": "blake3", "boto3": "boto3"}
+PIP_PACKAGES = {"pytest": "pytest", "pexpect": "pexpect", "blake3": "blake3", "boto3": "boto3", "awscli": "awscli"}
+# The Node.js S3 SDK the manual's example uses: optional (only when npm exists), into build/node.
+NODE_PACKAGES = ["@aws-sdk/client-s3"]
+NODE_PREFIX = os.path.join(REPO, "build", "node")
 
 MICROPY_SDIST = "mpy-cross-v6.3==1.1.1"
 MICROPY_SHA256 = "55414c358f5844c784e76d3b253cbd7af5f243ddd4c0b47a26d3875d628df300"
@@ -69,6 +74,22 @@ def pip_install():
     if missing:
         say("pip installing " + " ".join(missing))
         run([sys.executable, "-m", "pip", "install", "-q"] + missing)
+
+
+def npm_install():
+    npm = shutil.which("npm")
+    missing = [p for p in NODE_PACKAGES
+               if not os.path.exists(os.path.join(NODE_PREFIX, "node_modules", p, "package.json"))]
+    if not missing:
+        return
+    if npm is None:
+        say("no npm: skipping " + " ".join(missing) + " (the Node.js client test will fail)")
+        return
+    say("npm installing " + " ".join(missing) + " into " + NODE_PREFIX)
+    os.makedirs(NODE_PREFIX, exist_ok=True)
+    r = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", NODE_PREFIX] + missing)
+    if r.returncode != 0:
+        say("npm install failed (optional; the Node.js client test will fail)")
 
 
 def sha256(path):
@@ -170,6 +191,7 @@ def source_packages():
 def main():
     apt_install()
     pip_install()
+    npm_install()
     micropython()
     source_packages()
     say("ready")

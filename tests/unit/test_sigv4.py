@@ -287,6 +287,27 @@ def test_plus_and_odd_encodings_in_the_target():
     verify(signed_request(path="/bucket/it's (1).txt", raw_target="/bucket/it's%20(1).txt"))
 
 
+def test_query_signed_verbatim_as_curl_7_does():
+    # curl 7.x --aws-sigv4 puts the query string in the canonical request as sent: '?versions'
+    # (no '='), 'list-type=2&prefix=my' unsorted
+    for query in ('versions', 'versioning', 'prefix=my&list-type=2'):
+        hs = [('Host', 'node:8080'), ('x-amz-date', '20130524T000000Z'), ('x-amz-content-sha256', EMPTY)]
+        names = sorted(k.lower() for k, v in hs)
+        canon_h = ''.join(k.lower() + ':' + v + '\n' for k, v in sorted(hs, key=lambda kv: kv[0].lower()))
+        creq = '\n'.join(['GET', '/bucket/', query, canon_h, ';'.join(names), EMPTY])
+        scope = '20130524/us-east-1/s3/aws4_request'
+        sts = 'AWS4-HMAC-SHA256\n20130524T000000Z\n' + scope + '\n' + hashlib.sha256(creq.encode()).hexdigest()
+        k = ('AWS4' + SECRET).encode()
+        for part in ('20130524', 'us-east-1', 's3', 'aws4_request'):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+        authz = 'AWS4-HMAC-SHA256 Credential=' + AK + '/' + scope + ', SignedHeaders=' + ';'.join(names) + ', Signature=' + sig
+        verify(build('GET', '/bucket/?' + query, hs + [('Authorization', authz)]))
+        # ... but only the query that was sent
+        other = 'versions&x=1' if query == 'versions' else query + '&x=1'
+        assert error_of(build('GET', '/bucket/?' + other, hs + [('Authorization', authz)]))[0] == 'SignatureDoesNotMatch'
+
+
 SIGNED_TRAILER = sigv4.STREAMING_SIGNED_TRAILER
 
 

@@ -131,10 +131,13 @@ class Body:
                 return q[i]
             self._q = None
         r = self.r
+        if not self._started:
+            # even for an empty body: a client that sent Expect: 100-continue gets its 100
+            # before the final status (botocore mishandles the next request on the connection
+            # otherwise)
+            self._started = True
+            await self.src.start()
         while not r.done:
-            if not self._started:
-                self._started = True
-                await self.src.start()
             data = await self.src.recv()
             if not data:
                 raise S3Error('IncompleteBody')

@@ -333,7 +333,10 @@ class Server:
             complete = False
         if not complete:
             linger = not (src.expect and not src.started)   # 100-continue never sent: no body is coming
-        keep = req.keep_alive and complete and not (resp is not None and resp.close)
+        # A final status to an Expect: 100-continue request with no 100 sent: close the connection.
+        # botocore keeps that early status line and wrongly applies it to its next request on the
+        # same connection (then waits for a response that never ends).
+        keep = req.keep_alive and complete and not (resp is not None and resp.close) and not src.expect
         headers.append(('x-amz-request-id', rid))
         headers.append(('x-amz-id-2', rid))
         headers.append(('Server', 'O3Storage'))

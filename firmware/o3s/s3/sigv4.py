@@ -330,6 +330,9 @@ def authenticate(req, credentials, now, region=None, max_skew=MAX_SKEW):
     alt_query = canonical_query(req.raw_query, exclude, False) if '+' in req.raw_query else query
     if alt_uri != uri or alt_query != query:
         cands.append((alt_uri, alt_query, hdrs))
+    # curl before 8.x (--aws-sigv4) signs the query string exactly as sent: '?versions', not 'versions='.
+    if not presigned and req.raw_query and req.raw_query != query and req.raw_query != alt_query:
+        cands.append((uri, req.raw_query, hdrs))
     if payload is None:
         a.deferred = True
         a._pending = (cands, sig)
