@@ -3,8 +3,9 @@
 #include "virtio.h"
 
 #ifndef VIRTIO_DMA_ARENA
-// Rings plus every net/blk buffer: 2 x 256 x 2 KB for the NIC, a few KB per queue.
-#define VIRTIO_DMA_ARENA (2 * 1024 * 1024 + 256 * 1024)
+// Rings plus every net/blk buffer: 2 x 256 x 2 KB per NIC (up to two: user-facing and
+// cluster), a few KB per queue.
+#define VIRTIO_DMA_ARENA (3 * 1024 * 1024 + 256 * 1024)
 #endif
 
 static uint8_t dma_arena[VIRTIO_DMA_ARENA] __attribute__((aligned(4096)));

@@ -213,22 +213,34 @@ static void gic_init(void) {
 
 static virtio_dev_t virtio_devs[DTB_MAX_VIRTIO];
 #if O3S_NET_LWIP
-static virtio_net_t net0;
+static virtio_net_t nets[O3S_NET_MAX];
 #endif
 static virtio_blk_t blk_disks[4];
 static size_t n_blk_disks;
 
 static void virtio_discover(void) {
-    // The DTB lists slot 31 first, which is where QEMU puts the first -device: so DTB
-    // order is command-line order.
-    int have_net = 0;
+    // QEMU plugs the first -device into the highest-addressed transport and the next ones
+    // downwards, while its DTB lists them lowest address first: so walk the slots by
+    // descending base address, which is command-line order (NIC 0 user-facing, NIC 1
+    // cluster; disk 0 first).
+    size_t order[DTB_MAX_VIRTIO];
     for (size_t i = 0; i < dtb_info.n_virtio; i++) {
+        size_t j = i;
+        for (; j > 0 && dtb_info.virtio[order[j - 1]].base < dtb_info.virtio[i].base; j--) {
+            order[j] = order[j - 1];
+        }
+        order[j] = i;
+    }
+    int n_net = 0;
+    for (size_t k = 0; k < dtb_info.n_virtio; k++) {
+        size_t i = order[k];
         virtio_dev_t *d = &virtio_devs[i];
         uint32_t id = virtio_mmio_probe(d, (uintptr_t)dtb_info.virtio[i].base, dtb_info.virtio[i].irq);
         #if O3S_NET_LWIP
-        if (id == VIRTIO_ID_NET && !have_net) {
-            if (virtio_net_init(&net0, d) == 0 && o3s_net_attach(&net0) == 0) {
-                have_net = 1;
+        // NICs beyond O3S_NET_MAX (user-facing + cluster) are left alone.
+        if (id == VIRTIO_ID_NET && n_net < O3S_NET_MAX) {
+            if (virtio_net_init(&nets[n_net], d) == 0 && o3s_net_attach(&nets[n_net]) == 0) {
+                n_net++;
                 // Frames arriving end board_idle()'s WFI at once (acked in o3s_net_poll).
                 board_irq_enable(d->irq);
             } else {
@@ -244,7 +256,7 @@ static void virtio_discover(void) {
             }
         }
     }
-    (void)have_net;
+    (void)n_net;
 }
 
 // The data disks found at boot, in command-line order (for blk.h).

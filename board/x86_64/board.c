@@ -727,8 +727,8 @@ void board_poweroff(int code) {
 static virtio_pci_dev_t virtio_devs[MAX_VIRTIO];
 static size_t n_virtio;
 #if O3S_NET_LWIP
-static virtio_net_t net0;
-static int have_net;
+static virtio_net_t nets[O3S_NET_MAX];
+static int n_net;
 #endif
 static virtio_blk_t blk_disks[MAX_DISKS];
 static size_t n_blk_disks;
@@ -750,8 +750,8 @@ static void pci_found(uint32_t bdf, uint16_t vendor, uint16_t device) {
         return;
     }
     #if O3S_NET_LWIP
-    if (type == VIRTIO_ID_NET && have_net) {
-        return;                 // lwIP is wired to one NIC (netif_glue.c)
+    if (type == VIRTIO_ID_NET && n_net == O3S_NET_MAX) {
+        return;                 // lwIP is wired to two NICs: user-facing + cluster (netif_glue.c)
     }
     #else
     if (type == VIRTIO_ID_NET) {
@@ -773,8 +773,8 @@ static void pci_found(uint32_t bdf, uint16_t vendor, uint16_t device) {
             uint32_t apic_id = lapic_rd(0x20) >> 24;
             virtio_pci_queue_msix(p, 0, 0xfee00000u | (apic_id << 12), VEC_VIRTIO);
         }
-        if (virtio_net_init(&net0, &p->dev) == 0 && o3s_net_attach(&net0) == 0) {
-            have_net = 1;
+        if (virtio_net_init(&nets[n_net], &p->dev) == 0 && o3s_net_attach(&nets[n_net]) == 0) {
+            n_net++;
         } else {
             virtio_warn(what, "device refused the set-up");
         }

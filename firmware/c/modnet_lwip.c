@@ -4,8 +4,10 @@
 // calls consume from it. Nothing here allocates from the GC heap inside a callback.
 //
 // Beyond net.h, for the bare-metal interface (unix has its own host network):
-//   dhcp()  start DHCP on the NIC (ifconfig() reads 0.0.0.0 until the lease)
+//   dhcp()  start DHCP on the first NIC (ifconfig() reads 0.0.0.0 until the lease)
 //   link()  {"mac", "driver", "dhcp": "off"|"requesting"|"bound", frame counters}
+//   ifconfig(1), ifconfig(ip, mask, gw, 1), link(1): the second NIC (the cluster network);
+//   link(n) is None when there is no NIC n.
 #include <string.h>
 
 #include "py/runtime.h"
@@ -692,28 +694,39 @@ static uint32_t parse_ip_u32(mp_obj_t o) {
     return ip4_addr_get_u32(ip_2_ip4(&a));
 }
 
-// ifconfig() -> (ip, netmask, gateway); ifconfig(ip, netmask, gateway) sets a static
-// address (stopping DHCP). Gateway "0.0.0.0": none.
+// ifconfig([n]) -> (ip, netmask, gateway) of interface n (default 0, the user-facing one);
+// ifconfig(ip, netmask, gateway[, n]) sets a static address (stopping DHCP). Gateway
+// "0.0.0.0": none.
+static int parse_ifn(mp_obj_t o) {
+    mp_int_t n = mp_obj_get_int(o);
+    if (n < 0 || n >= O3S_NET_MAX) {
+        mp_raise_ValueError(MP_ERROR_TEXT("no such interface"));
+    }
+    return (int)n;
+}
+
 static mp_obj_t net_ifconfig(size_t n_args, const mp_obj_t *args) {
-    if (n_args == 3) {
+    if (n_args >= 3) {
         uint32_t ip = parse_ip_u32(args[0]);
         uint32_t mask = parse_ip_u32(args[1]);
         uint32_t gw = parse_ip_u32(args[2]);
-        if (!o3s_net_present()) {
+        int ifn = n_args == 4 ? parse_ifn(args[3]) : 0;
+        if (o3s_net_present() <= ifn) {
             mp_raise_OSError(MP_ENODEV);
         }
-        o3s_net_configure(ip, mask, gw);
+        o3s_net_configure(ifn, ip, mask, gw);
         return mp_const_none;
     }
-    if (n_args != 0) {
+    if (n_args == 2) {
         mp_raise_TypeError(NULL);
     }
+    int ifn = n_args == 1 ? parse_ifn(args[0]) : 0;
     o3s_net_info_t info;
-    o3s_net_info(&info);
+    o3s_net_info(ifn, &info);
     mp_obj_t t[3] = { ip_str_u32(info.ip), ip_str_u32(info.netmask), ip_str_u32(info.gateway) };
     return mp_obj_new_tuple(3, t);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(net_ifconfig_obj, 0, 3, net_ifconfig);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(net_ifconfig_obj, 0, 4, net_ifconfig);
 
 static mp_obj_t net_dhcp(void) {
     if (!o3s_net_present()) {
@@ -734,12 +747,13 @@ static void dict_int(mp_obj_t d, qstr key, uint64_t val) {
     mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(key), mp_obj_new_int_from_ull(val));
 }
 
-static mp_obj_t net_link(void) {
-    if (!o3s_net_present()) {
-        return mp_const_none;       // no NIC found
-    }
+static mp_obj_t net_link(size_t n_args, const mp_obj_t *args) {
+    // Any n: None when that NIC is absent, so callers can probe without try/except.
+    mp_int_t ifn = n_args ? mp_obj_get_int(args[0]) : 0;
     o3s_net_info_t info;
-    o3s_net_info(&info);
+    if (ifn < 0 || ifn >= O3S_NET_MAX || o3s_net_info((int)ifn, &info) != 0) {
+        return mp_const_none;       // no such NIC found
+    }
     mp_obj_t d = mp_obj_new_dict(8);
     char mac[18];
     for (int i = 0; i < 6; i++) {
@@ -759,7 +773,7 @@ static mp_obj_t net_link(void) {
     dict_int(d, MP_QSTR_tx_dropped, info.tx_dropped);
     return d;
 }
-static MP_DEFINE_CONST_FUN_OBJ_0(net_link_obj, net_link);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(net_link_obj, 0, 1, net_link);
 
 static mp_obj_t net_count(void) {
     int n = 0;

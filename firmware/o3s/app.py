@@ -87,6 +87,23 @@ def _dotted(bits):
     return ".".join(str((v >> s) & 255) for s in (24, 16, 8, 0))
 
 
+def start_cluster_nic(cfg):
+    """The second NIC (node-to-node traffic): static --cluster-ip, else left down."""
+    # link(1) is the bare-metal second NIC; unix has no link() (the host routes).
+    link = _net.link(1) if hasattr(_net, "link") else None
+    cl = cfg.get("cluster-ip")
+    if link is None:
+        if cl:
+            console.warn("net", "--cluster-ip " + cl[0] + " ignored: no second NIC")
+        return
+    nic = "(" + link["driver"] + ", mac " + link["mac"] + ")"
+    if not cl:
+        console.info("net", "second NIC " + nic + " left down: no --cluster-ip")
+        return
+    _net.ifconfig(cl[0], _dotted(cl[1]), "0.0.0.0", 1)
+    console.info("net", "cluster " + cl[0] + "/" + str(cl[1]) + " " + nic)
+
+
 def start_network(cfg, store):
     """Address the interface and open the HTTP port; the server, or None if it cannot listen."""
     if _net is None:
@@ -100,6 +117,7 @@ def start_network(cfg, store):
     except OSError as e:   # no NIC (ENODEV): the console and shell still work
         console.error("net", "cannot configure the interface: " + health.errno_name(e))
         return None
+    start_cluster_nic(cfg)
     loop.new_loop(_net)
     if store is None:   # nothing to store objects in: serve /health only
         server = health.Server(_net.ifconfig()[0], cfg["port"], storage.health_status(store))

@@ -58,6 +58,36 @@ def parse_netmask(text):
     return bits
 
 
+def parse_cluster_ip(text):
+    """'10.9.0.1/24' -> ('10.9.0.1', 24): the second NIC's static address (prefix default 24)."""
+    t = text.strip()
+    if t.lower() in ("", "none", "off"):
+        return None
+    addr, sep, plen = t.partition("/")
+    ip = _ipv4(addr, "--cluster-ip")
+    bits = 24
+    if sep:
+        if not plen.isdigit() or not 1 <= int(plen) <= 30:
+            raise ConfigError("--cluster-ip: a prefix length is 1 to 30, got '" + text + "'")
+        bits = int(plen)
+    host = _u32(ip) & ~((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF)
+    if ip == "0.0.0.0" or host == 0 or host == (1 << (32 - bits)) - 1:
+        raise ConfigError("--cluster-ip: " + t + " is not a host address (network or broadcast)")
+    return (ip, bits)
+
+
+def _u32(ip):
+    v = 0
+    for p in ip.split("."):
+        v = (v << 8) | int(p)
+    return v
+
+
+def _same_subnet(a, b, bits):
+    mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+    return _u32(a) & mask == _u32(b) & mask
+
+
 def parse_gateway(text):
     return _ipv4(text.strip(), "--gateway")
 
@@ -159,6 +189,8 @@ OPTIONS = (
     ("peers", parse_peers, "other nodes, comma-separated, IP[:PORT] (default: none, a single node)"),
     ("netmask", parse_netmask, "netmask or prefix length (default 255.255.255.0)"),
     ("gateway", parse_gateway, "default gateway"),
+    ("cluster-ip", parse_cluster_ip,
+     "second NIC's address for node-to-node traffic, A.B.C.D[/NN] (default: none)"),
     ("data", parse_data, "data disk: a file on unix, a virtio disk number on QEMU (default: the first)"),
     ("data-size", parse_size, "size of a new --data file on unix (default 1G)"),
     ("access-key", parse_access_key, "S3 access key (default: the public o3storage pair)"),
@@ -176,6 +208,7 @@ FLAGS = (
 def defaults():
     return {
         "ip": None, "port": DEFAULT_PORT, "peers": [], "netmask": 24, "gateway": None,
+        "cluster-ip": None,
         "data": None, "data-size": None, "access-key": None, "secret-key": None, "anonymous": "off",
         "log-level": "INFO", "selftest": False, "help": False,
     }
@@ -221,6 +254,10 @@ def parse_args(words):
                 cfg[name] = fn(raw[name])
     if (cfg["access-key"] is None) != (cfg["secret-key"] is None):
         raise ConfigError("--access-key and --secret-key go together")
+    cl = cfg["cluster-ip"]
+    if cl and cfg["ip"] and _same_subnet(cfg["ip"], cl[0], min(cl[1], cfg["netmask"])):
+        # Two NICs on one subnet: lwIP would send cluster traffic out of either.
+        raise ConfigError("--cluster-ip: " + cl[0] + "/" + str(cl[1]) + " overlaps the --ip subnet")
     return cfg
 
 
@@ -232,10 +269,13 @@ def describe(cfg):
     """One line for the banner; secrets masked."""
     ip = cfg["ip"] + "/" + str(cfg["netmask"]) if cfg["ip"] else "dhcp"
     peers = ",".join(h + ":" + str(p) for h, p in cfg["peers"]) or "-"
+    cl = cfg.get("cluster-ip")
+    cluster = cl[0] + "/" + str(cl[1]) if cl else "-"
     key = cfg["access-key"] or DEFAULT_ACCESS_KEY
     return ("ip=" + ip + " gateway=" + (cfg["gateway"] or "-") + " port=" + str(cfg["port"])
-            + " peers=" + peers + " data=" + (cfg["data"] or "auto") + " access-key=" + key
-            + " secret-key=********" + " users=" + str(len(cfg.get("users") or ()))
+            + " peers=" + peers + " cluster=" + cluster + " data=" + (cfg["data"] or "auto")
+            + " access-key=" + key + " secret-key=********"
+            + " users=" + str(len(cfg.get("users") or ()))
             + " anonymous=" + cfg["anonymous"])
 
 

@@ -38,12 +38,25 @@ def test_network_options():
     (["--access-key", "alice", "--secret-key", "short"], "--secret-key: 8 to 128"),
     (["--anonymous", "sometimes"], "--anonymous: one of off, read, read-write"),
     (["--selftest=yes"], "--selftest takes no value"),
+    (["--cluster-ip", "10.9.0.1/31"], "--cluster-ip: a prefix length is 1 to 30"),
+    (["--cluster-ip", "10.9.0.0/24"], "not a host address"),
+    (["--cluster-ip", "10.9.0.256"], "--cluster-ip: expected an IPv4 address"),
+    (["--ip", "10.9.0.5", "--cluster-ip", "10.9.0.1"], "overlaps the --ip subnet"),
 ])
 def test_bad_values_give_one_line_errors(words, message):
     with pytest.raises(ConfigError) as e:
         parse_args(words)
     assert message in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_cluster_ip_parses_and_shows_in_the_banner():
+    cfg = parse_args(["--ip", "192.168.1.10", "--cluster-ip", "10.9.0.1/16"])
+    assert cfg["cluster-ip"] == ("10.9.0.1", 16)
+    assert parse_args(["--cluster-ip", "10.9.0.2"])["cluster-ip"] == ("10.9.0.2", 24)
+    assert parse_args([])["cluster-ip"] is None
+    assert " cluster=10.9.0.1/16 " in config.describe(cfg)
+    assert " cluster=- " in config.describe(parse_args([]))
 
 
 def test_describe_masks_the_secret():

@@ -1,6 +1,6 @@
-// virtio-net <-> lwIP: an Ethernet netif whose output copies into a virtio TX buffer and
-// whose input copies each received frame into a pool pbuf (so the RX ring is refilled at
-// once, however long TCP holds the data). Also lwIP's platform hooks: time, random,
+// virtio-net <-> lwIP: one Ethernet netif per NIC (up to two), whose output copies into a
+// virtio TX buffer and whose input copies each received frame into a pool pbuf (so the RX
+// ring is refilled at once, however long TCP holds the data). Also lwIP's platform hooks: time, random,
 // diagnostics, checksum.
 #include <stdarg.h>
 #include <string.h>
@@ -18,10 +18,18 @@
 
 #define RX_BUDGET 128               // frames per poll: bounded so timers and Python still run
 
-static struct netif eth;
-static virtio_net_t *nic;
-static int attached, in_poll, dhcp_on;
-static uint64_t rx_dropped, tx_dropped;
+// One slot per NIC, in discovery order: 0 is the user-facing one (DHCP or --ip, the
+// default route), 1 the cluster network (static, no gateway). lwIP picks the outgoing
+// netif by address/netmask, so peers on the cluster subnet are reached through slot 1.
+typedef struct {
+    struct netif eth;
+    virtio_net_t *nic;
+    int dhcp_on;
+    uint64_t rx_dropped, tx_dropped;
+} slot_t;
+
+static slot_t slots[O3S_NET_MAX];
+static int attached, in_poll, lwip_started;
 
 // --- platform hooks --------------------------------------------------------------------
 
@@ -99,9 +107,10 @@ uint16_t o3s_lwip_chksum(const void *data, int len) {
 // --- the netif -----------------------------------------------------------------------
 
 static err_t eth_output(struct netif *netif, struct pbuf *p) {
-    (void)netif;
+    slot_t *sl = netif->state;
+    virtio_net_t *nic = sl->nic;
     if (p->tot_len > VIRTIO_NET_FRAME_MAX) {
-        tx_dropped++;
+        sl->tx_dropped++;
         return ERR_IF;
     }
     uint8_t *buf = virtio_net_tx_alloc(nic);
@@ -113,7 +122,7 @@ static err_t eth_output(struct netif *netif, struct pbuf *p) {
             buf = virtio_net_tx_alloc(nic);
         }
         if (!buf) {
-            tx_dropped++;
+            sl->tx_dropped++;
             return ERR_MEM;
         }
     }
@@ -164,7 +173,9 @@ static int prefix_len(uint32_t mask_net_order) {
 
 // DHCP's outcome is the driver's event: logged here, so it is seen whatever Python does.
 static void on_status(struct netif *netif) {
-    if (!dhcp_on) {
+    slot_t *sl = netif->state;
+    virtio_net_t *nic = sl->nic;
+    if (!sl->dhcp_on) {
         return;                     // static addresses are in the boot banner already
     }
     char msg[160], ip[16], gw[16];
@@ -203,6 +214,7 @@ static void on_status(struct netif *netif) {
 }
 
 static err_t eth_init(struct netif *netif) {
+    virtio_net_t *nic = ((slot_t *)netif->state)->nic;
     netif->name[0] = 'e';
     netif->name[1] = 'n';
     netif->output = etharp_output;
@@ -218,18 +230,26 @@ static err_t eth_init(struct netif *netif) {
 }
 
 int o3s_net_attach(virtio_net_t *n) {
-    if (attached) {
-        return 0;
+    if (attached == O3S_NET_MAX) {
+        return 1;
     }
-    nic = n;
-    lwip_init();
-    if (!netif_add(&eth, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, NULL, eth_init, ethernet_input)) {
+    if (!lwip_started) {
+        lwip_init();
+        lwip_started = 1;
+    }
+    slot_t *sl = &slots[attached];
+    sl->nic = n;
+    if (!netif_add(&sl->eth, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, sl, eth_init, ethernet_input)) {
         return -1;
     }
-    netif_set_default(&eth);
-    netif_set_status_callback(&eth, on_status);
-    netif_set_up(&eth);
-    attached = 1;
+    netif_set_status_callback(&sl->eth, on_status);
+    if (attached == 0) {
+        // The user-facing NIC: default route, up at once (DHCP needs it up to ask).
+        netif_set_default(&sl->eth);
+        netif_set_up(&sl->eth);
+    }
+    // The cluster NIC stays down until o3s_net_configure() gives it an address.
+    attached++;
     return 0;
 }
 
@@ -237,15 +257,12 @@ int o3s_net_present(void) {
     return attached;
 }
 
-struct netif *o3s_net_netif(void) {
-    return attached ? &eth : NULL;
+struct netif *o3s_net_netif(int ifn) {
+    return ifn >= 0 && ifn < attached ? &slots[ifn].eth : NULL;
 }
 
-int o3s_net_poll(void) {
-    if (!attached || in_poll) {
-        return 0;
-    }
-    in_poll = 1;
+static int poll_slot(slot_t *sl) {
+    virtio_net_t *nic = sl->nic;
     int work = 0;
     virtio_net_service(nic);
     for (int i = 0; i < RX_BUDGET; i++) {
@@ -262,14 +279,26 @@ int o3s_net_poll(void) {
         }
         virtio_net_rx_release(nic, token);
         if (!p) {
-            rx_dropped++;           // pool empty: TCP will resend once Python catches up
+            sl->rx_dropped++;       // pool empty: TCP will resend once Python catches up
             continue;
         }
-        if (eth.input(p, &eth) != ERR_OK) {
+        if (sl->eth.input(p, &sl->eth) != ERR_OK) {
             pbuf_free(p);
         }
     }
     virtio_net_service(nic);        // hand the released RX buffers back to the device
+    return work;
+}
+
+int o3s_net_poll(void) {
+    if (!attached || in_poll) {
+        return 0;
+    }
+    in_poll = 1;
+    int work = 0;
+    for (int k = 0; k < attached; k++) {
+        work |= poll_slot(&slots[k]);
+    }
     #if LWIP_NETIF_LOOPBACK
     netif_poll_all();               // deliver what was sent to ourselves
     #endif
@@ -278,46 +307,55 @@ int o3s_net_poll(void) {
     return work;
 }
 
-void o3s_net_configure(uint32_t ip, uint32_t netmask, uint32_t gateway) {
-    if (!attached) {
+void o3s_net_configure(int ifn, uint32_t ip, uint32_t netmask, uint32_t gateway) {
+    if (ifn < 0 || ifn >= attached) {
         return;
     }
-    if (dhcp_on) {
-        dhcp_release_and_stop(&eth);
-        dhcp_on = 0;
+    slot_t *sl = &slots[ifn];
+    if (sl->dhcp_on) {
+        dhcp_release_and_stop(&sl->eth);
+        sl->dhcp_on = 0;
     }
     ip4_addr_t a, m, g;
     ip4_addr_set_u32(&a, ip);
     ip4_addr_set_u32(&m, netmask);
     ip4_addr_set_u32(&g, gateway);
-    netif_set_addr(&eth, &a, &m, &g);
+    netif_set_addr(&sl->eth, &a, &m, &g);
+    if (ip) {
+        netif_set_up(&sl->eth);
+    } else if (ifn > 0) {
+        netif_set_down(&sl->eth);   // 0.0.0.0 on the cluster NIC: take it down again
+    }
 }
 
 int o3s_net_dhcp_start(void) {
     if (!attached) {
         return -1;
     }
-    if (dhcp_start(&eth) != ERR_OK) {
+    if (dhcp_start(&slots[0].eth) != ERR_OK) {
         return -1;
     }
-    dhcp_on = 1;
+    slots[0].dhcp_on = 1;
     return 0;
 }
 
-void o3s_net_info(o3s_net_info_t *out) {
+int o3s_net_info(int ifn, o3s_net_info_t *out) {
     memset(out, 0, sizeof(*out));
-    if (!attached) {
-        return;
+    if (ifn < 0 || ifn >= attached) {
+        return -1;
     }
-    out->ip = ip4_addr_get_u32(netif_ip4_addr(&eth));
-    out->netmask = ip4_addr_get_u32(netif_ip4_netmask(&eth));
-    out->gateway = ip4_addr_get_u32(netif_ip4_gw(&eth));
+    slot_t *sl = &slots[ifn];
+    virtio_net_t *nic = sl->nic;
+    out->ip = ip4_addr_get_u32(netif_ip4_addr(&sl->eth));
+    out->netmask = ip4_addr_get_u32(netif_ip4_netmask(&sl->eth));
+    out->gateway = ip4_addr_get_u32(netif_ip4_gw(&sl->eth));
     memcpy(out->mac, nic->mac, 6);
     out->up = out->ip != 0;
-    out->dhcp = dhcp_on ? (dhcp_supplied_address(&eth) ? 2 : 1) : 0;
+    out->dhcp = sl->dhcp_on ? (dhcp_supplied_address(&sl->eth) ? 2 : 1) : 0;
     out->transport = nic->dev->transport_name;
     out->rx_frames = nic->rx_frames;
     out->tx_frames = nic->tx_frames;
-    out->rx_dropped = rx_dropped + nic->rx_errors;
-    out->tx_dropped = tx_dropped;
+    out->rx_dropped = sl->rx_dropped + nic->rx_errors;
+    out->tx_dropped = sl->tx_dropped;
+    return 0;
 }
