@@ -10,7 +10,7 @@ try:
 except ImportError:   # a target whose network driver is not written yet
     _net = None
 
-from o3s import VERSION, config, console, health, loop, storage
+from o3s import VERSION, config, console, health, loop, setup, storage
 
 HALT_BAD_CONFIG = 2
 
@@ -34,16 +34,21 @@ def _halt(message):
 
 
 def read_config():
-    words = _board.args()
-    if not words:
-        try:
-            return config.interactive_setup(input, print)
-        except EOFError:
-            print()
-            _halt("the console closed before the setup finished; give --ip/--port at start-up")
+    """The start-up words parsed (a bad one halts the node)."""
     try:
-        return config.parse_args(words)
+        return config.parse_args(_board.args())
     except config.ConfigError as e:
+        _halt(str(e))
+
+
+def settle_setup(cfg, store):
+    """No setup in the start-up words: the one saved on the disk, else ask on the console."""
+    try:
+        return setup.settle(cfg, _board.args(), store, input, print)
+    except EOFError:
+        print()
+        _halt("the console closed before the setup finished; give --ip/--port at start-up")
+    except config.ConfigError as e:   # the answers are valid one by one, not together
         _halt(str(e))
 
 
@@ -54,12 +59,20 @@ def main():
         print(config.help_text())
         _board.poweroff(0)
     console.set_level(cfg["log-level"])
+    mounted = False
+    store = None
+    if config.wants_setup(cfg) and not cfg["selftest"]:
+        # The saved setup lives on the data disk: mount it first (its lines precede the banner).
+        store = storage.mount(cfg)
+        mounted = True
+        cfg = settle_setup(cfg, store)
     banner(cfg)
     if cfg["selftest"]:
         from o3s import selftest
         passed, failed = selftest.run()
         _board.poweroff(1 if failed else 0)
-    store = storage.mount(cfg)
+    if not mounted:
+        store = storage.mount(cfg)
     if store is None and config.uses_default_credentials(cfg):
         # With a disk, the S3 layer says which credentials it uses (saved ones count too).
         console.warn("auth", "no credentials configured: using the public defaults "

@@ -200,6 +200,7 @@ OPTIONS = (
     ("log-level", parse_log_level, "debug, info, warn or error (default info)"),
 )
 FLAGS = (
+    ("setup", "run the interactive setup even if one is saved on the data disk"),
     ("selftest", "run the interpreter self-test, then power off"),
     ("help", "print this help, then power off"),
 )
@@ -210,7 +211,8 @@ def defaults():
         "ip": None, "port": DEFAULT_PORT, "peers": [], "netmask": 24, "gateway": None,
         "cluster-ip": None,
         "data": None, "data-size": None, "access-key": None, "secret-key": None, "anonymous": "off",
-        "log-level": "INFO", "selftest": False, "help": False,
+        "log-level": "INFO", "setup": False, "selftest": False, "help": False,
+        "given": [],
     }
 
 
@@ -236,6 +238,7 @@ def parse_args(words):
             if eq:
                 raise ConfigError("--" + name + " takes no value")
             cfg[name] = True
+            cfg["given"].append(name)
             continue
         if _parser(name) is None:
             raise ConfigError("unknown option --" + name + " (see --help)")
@@ -245,6 +248,7 @@ def parse_args(words):
             value = words[i]
             i += 1
         raw[name] = value
+        cfg["given"].append(name)
     # Port first: peers without a port default to it.
     for name, fn, _ in OPTIONS:
         if name in raw:
@@ -271,7 +275,9 @@ def describe(cfg):
     peers = ",".join(h + ":" + str(p) for h, p in cfg["peers"]) or "-"
     cl = cfg.get("cluster-ip")
     cluster = cl[0] + "/" + str(cl[1]) if cl else "-"
-    key = cfg["access-key"] or DEFAULT_ACCESS_KEY
+    # No key given: the S3 layer takes the users saved on the disk, else the public pair (its
+    # console line says which).
+    key = cfg["access-key"] or "auto"
     return ("ip=" + ip + " gateway=" + (cfg["gateway"] or "-") + " port=" + str(cfg["port"])
             + " peers=" + peers + " cluster=" + cluster + " data=" + (cfg["data"] or "auto")
             + " access-key=" + key + " secret-key=********"
@@ -294,26 +300,59 @@ QUESTIONS = (
     ("port", "Port", str(DEFAULT_PORT)),
     ("peers", "Peers (comma-separated IPs, empty for a single node)", ""),
 )
+# Options that choose the disk or the log only: words with nothing else configure no node, so
+# it takes the setup saved on its data disk, or asks for one.
+NOT_SETUP = ("data", "data-size", "log-level", "setup")
 
 
-def interactive_setup(ask, say):
+def wants_setup(cfg):
+    """True when the start-up words leave the node's setup open (none given, or --setup)."""
+    if cfg["setup"]:
+        return True
+    for name in cfg["given"]:
+        if name not in NOT_SETUP:
+            return False
+    return True
+
+
+def _ask_until_valid(ask, say, question, default, parse):
+    while True:
+        answer = ask(question + " [" + default + "]: ").strip()
+        if not answer:
+            answer = default
+        try:
+            return parse(answer)
+        except ConfigError as e:
+            say("  invalid: " + str(e))
+
+
+def interactive_setup(ask, say, current_key=DEFAULT_ACCESS_KEY):
     """Ask the manual's questions until each answer is valid; return a config dict.
 
-    `ask(prompt)` returns the operator's line; `say(line)` prints one.
+    `ask(prompt)` returns the operator's line; `say(line)` prints one. Then the S3 access key
+    (Enter keeps `current_key`, the one in use); a new key is followed by its secret.
     """
     say("O3Storage setup: answer each question, or press Enter for the default in brackets.")
     cfg = defaults()
     for name, question, default in QUESTIONS:
-        while True:
-            answer = ask(question + " [" + default + "]: ").strip()
-            if not answer:
-                answer = default
-            try:
-                if name == "peers":
-                    cfg[name] = parse_peers(answer, cfg["port"])
-                else:
-                    cfg[name] = _parser(name)(answer)
-                break
-            except ConfigError as e:
-                say("  invalid: " + str(e))
+        if name == "peers":
+            parse = lambda a: parse_peers(a, cfg["port"])   # noqa: E731
+        else:
+            parse = _parser(name)
+        cfg[name] = _ask_until_valid(ask, say, question, default, parse)
+    key = _ask_until_valid(ask, say, "S3 access key", current_key, parse_access_key)
+    if key != current_key:
+        cfg["access-key"] = key
+        cfg["secret-key"] = _ask_until_valid(ask, say, "S3 secret key for " + key, "",
+                                             parse_secret_key)
     return cfg
+
+
+def setup_words(cfg):
+    """The start-up words the setup's network answers stand for (what is saved on the disk;
+    credentials are saved with the S3 users, not here)."""
+    words = ["--ip", cfg["ip"]] if cfg["ip"] else []
+    words += ["--port", str(cfg["port"])]
+    if cfg["peers"]:
+        words += ["--peers", ",".join(h + ":" + str(p) for h, p in cfg["peers"])]
+    return words

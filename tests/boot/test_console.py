@@ -49,8 +49,77 @@ def test_interactive_setup_with_a_wrong_answer_first(boot):
     node.send("\r")
     node.expect(r"Peers \(comma-separated IPs, empty for a single node\) \[\]: ")
     node.send("10.0.2.16\r")
+    node.expect(r"S3 access key \[o3storage\]: ")
+    node.send("\r")
+    node.expect(r"WARN  config: no data disk: this setup is not saved")
     node.expect(r"config ip=10.0.2.15/24 gateway=- port=8080 peers=10.0.2.16:8080")
     node.expect(READY)
+
+
+def _disk_args(target, path):
+    """(start-up words, QEMU options) that give the node `path` as its data disk."""
+    if target == "unix":
+        return ["--data", path], []
+    blk = "virtio-blk-device" if target == "aarch64" else "virtio-blk-pci"
+    return [], ["-drive", "if=none,id=d0,format=raw,file=" + path, "-device", blk + ",drive=d0"]
+
+
+def _nic_args(target, host_port, guest_port):
+    if target == "unix":
+        return []
+    nic = "virtio-net-device" if target == "aarch64" else "virtio-net-pci,romfile="
+    return ["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:%d" % (host_port, guest_port),
+            "-device", nic + ",netdev=n0"]
+
+
+def test_setup_answer_is_saved_on_the_data_disk_and_used_at_the_next_boot(boot, target, tmp_path):
+    import boto3
+    from botocore.config import Config
+    path = str(tmp_path / "data.img")
+    with open(path, "wb") as f:
+        f.truncate(64 << 20)
+    guest_port = _free_port()
+    host_port = guest_port if target == "unix" else _free_port()
+    words, qemu = _disk_args(target, path)
+    qemu += _nic_args(target, host_port, guest_port)
+    node = boot(words, qemu)
+    node.expect(r"IP address \(or dhcp\) \[dhcp\]: ")
+    node.send("\r")
+    node.expect(r"Port \[8080\]: ")
+    node.send("%d\r" % guest_port)
+    node.expect(r"Peers .*\[\]: ")
+    node.send("\r")
+    node.expect(r"S3 access key \[o3storage\]: ")
+    node.send("alice\r")
+    node.expect(r"S3 secret key for alice \[\]: ")
+    node.send("alice-secret-key\r")
+    node.expect(r"INFO  config: setup saved on the data disk: --port %d\r" % guest_port)
+    node.expect(r"config ip=dhcp gateway=- port=%d peers=- " % guest_port)
+    node.expect(r"INFO  auth: 1 user\(s\) from the parameters: alice")
+    node.expect(READY)
+    assert "alice-secret-key" not in node.text().split("alice-secret-key\r", 1)[1]
+    node.close()
+
+    # The next boot asks nothing: the saved setup and the saved user serve.
+    node = boot(words, qemu)
+    node.expect(r"INFO  config: using the setup saved on the data disk: --port %d " % guest_port)
+    node.expect(r"INFO  auth: 1 user\(s\) from the disk: alice")
+    node.expect(READY)
+    assert "IP address (or dhcp)" not in node.text()
+    s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % host_port, region_name="us-east-1",
+                      aws_access_key_id="alice", aws_secret_access_key="alice-secret-key",
+                      config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}))
+    s3.create_bucket(Bucket="after-setup")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["after-setup"]
+
+
+def _free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def test_ctrl_c_reaches_python_and_the_shell_works(boot, target):

@@ -67,7 +67,7 @@ def test_describe_masks_the_secret():
 
 
 def test_interactive_setup_asks_again_after_a_wrong_answer():
-    answers = iter(["10.0.2.300", "10.0.2.15", "99999", "", "10.0.2.16, 10.0.2.17:9000"])
+    answers = iter(["10.0.2.300", "10.0.2.15", "99999", "", "10.0.2.16, 10.0.2.17:9000", ""])
     asked, said = [], []
 
     def ask(prompt):
@@ -79,6 +79,8 @@ def test_interactive_setup_asks_again_after_a_wrong_answer():
     assert cfg["peers"] == [("10.0.2.16", 8080), ("10.0.2.17", 9000)]
     assert asked[0] == "IP address (or dhcp) [dhcp]: " and asked[1] == asked[0]
     assert asked[2] == asked[3] == "Port [8080]: "
+    assert asked[5] == "S3 access key [o3storage]: " and len(asked) == 6   # Enter: no new key
+    assert cfg["access-key"] is None
     assert [s for s in said if s.startswith("  invalid:")] == [
         "  invalid: --ip: expected an IPv4 address like 192.168.1.100, got '10.0.2.300'",
         "  invalid: --port: expected a number from 1 to 65535, got '99999'",
