@@ -242,18 +242,20 @@ def host_baseline(size, conns):
         p.wait()
 
 
-def node(target, size, conns, log=None):
+def node(target, size, conns, log=None, image=None):
     import pexpect
-    if not os.path.exists(launch.IMAGE[target]):
-        raise RuntimeError(launch.IMAGE[target] + " is missing: run `make image`")
+    image = image or launch.IMAGE[target]
+    if not os.path.exists(image):
+        raise RuntimeError(image + " is missing: run `make image`")
     host_port = _free_port()
     if target == "unix":
         port, addr = host_port, "127.0.0.1"
-        cmd = launch.command(target, ["--ip", addr, "--port", str(port)])
+        cmd = launch.command(target, ["--ip", addr, "--port", str(port)], image=image)
     else:
         port, addr = GUEST_PORT, "0.0.0.0"
         # romfile=: no iPXE ROM on the x86 NIC (launch's hostfwd NIC keeps it; harmless).
-        cmd = launch.command(target, ["--ip", GUEST_IP, "--port", str(port)], hostfwd=host_port)
+        cmd = launch.command(target, ["--ip", GUEST_IP, "--port", str(port)], hostfwd=host_port,
+                             image=image)
     child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", timeout=BOOT_TIMEOUT,
                           codec_errors="replace", dimensions=(50, 200))
     child.logfile_read = log
@@ -314,13 +316,60 @@ def net_bench(targets=TARGETS, size=32 << 20, conns=200, out=sys.stdout):
     return host, rows
 
 
+BOARDS = {"aarch64": ("qemu-virt-aarch64", "firmware.elf"), "x86_64": ("x86_64", "firmware.elf"),
+          "unix": ("unix", "o3s")}
+SWEEP_MSS = (4, 11, 22, 44)   # lwIP's default window (4 MSS) up to ours (44 MSS, < 64 KB)
+
+
+def window_build(target, mss):
+    """The target's firmware built with TCP_WND = TCP_SND_BUF = mss * MSS: its path."""
+    if mss == 44:
+        return launch.IMAGE[target]
+    board, out = BOARDS[target]
+    build = os.path.join(launch.REPO, "build", "bench-wnd%d-%s" % (mss, board))
+    subprocess.run(["make", "-s", "-j%d" % (os.cpu_count() or 2), "-C",
+                    os.path.join(launch.REPO, "board", "common"), "BOARD=" + board,
+                    "BUILD=" + build, "CFLAGS_EXTRA=-DO3S_TCP_WND_MSS=%d" % mss],
+                   check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(build, out)
+
+
+def window_sweep(target="aarch64", size=16 << 20, sweep=SWEEP_MSS, out=sys.stdout):
+    """Bulk MB/s each way for lwIP windows of `sweep` segments: what TCP_WND is worth."""
+    rows = []
+    for mss in sweep:
+        try:
+            r = node(target, size, 20, image=window_build(target, mss))
+            rows.append((mss, r["up"], r["down"]))
+        except Exception as e:
+            rows.append((mss, None, "%s: %s" % (type(e).__name__, str(e).split("\n")[0])))
+    w = out.write
+    w("\nlwIP window sweep on %s (TCP_WND = TCP_SND_BUF = N x 1460 bytes; %d MB each way)\n"
+      % (target, size >> 20))
+    w("%-14s %14s %14s\n" % ("window", "host->node", "node->host"))
+    for mss, up, down in rows:
+        if up is None:
+            w("%-14s %s\n" % ("%d MSS" % mss, down))
+        else:
+            w("%-14s %9.1f MB/s %9.1f MB/s%s\n" % ("%d MSS (%d KB)" % (mss, mss * 1460 >> 10),
+                                                    up, down, "   <- the firmware's" if mss == 44 else ""))
+    out.flush()
+    return rows
+
+
 def main(argv):
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("targets", nargs="*", default=list(TARGETS))
     ap.add_argument("--size", type=int, default=32, help="MB each way (default 32)")
     ap.add_argument("--conns", type=int, default=200, help="connections (default 200)")
+    ap.add_argument("--window-sweep", action="store_true",
+                    help="instead: bulk MB/s per lwIP window size (builds variants; aarch64 default)")
     a = ap.parse_args(argv)
+    if a.window_sweep:
+        for t in a.targets if a.targets != list(TARGETS) else ["aarch64"]:
+            window_sweep(t, a.size << 20)
+        return
     for t in a.targets:
         if t not in TARGETS:
             ap.error("unknown target " + t)

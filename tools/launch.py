@@ -21,24 +21,26 @@ IMAGE = {
 DEFAULT_WORDS = ["--port", "8080"]
 
 
-def command(target, words, memory="512M", disk=None, hostfwd=None, extra=()):
+def command(target, words, memory="512M", disk=None, hostfwd=None, extra=(), image=None):
     """The argv that boots TARGET with start-up WORDS (a list of strings).
 
     disk: a raw image file attached as the first virtio disk (unix: --data FILE).
     hostfwd: a host port forwarded from 127.0.0.1 to the node's --port (QEMU user network;
     the node gets its address by DHCP unless WORDS say --ip). extra: more QEMU arguments.
+    image: another build of the target's firmware (benchmarks of build variants).
     """
+    image = image or IMAGE[target]
     if target == "unix":
-        return [IMAGE["unix"]] + list(words) + (["--data", disk] if disk else [])
+        return [image] + list(words) + (["--data", disk] if disk else [])
     append = ["-append", " ".join(_quote(w) for w in words)] if words else []
     port = _option(words, "--port", "8080")
     if target == "aarch64":
         cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a76", "-m", memory,
-               "-nographic", "-no-reboot", "-kernel", IMAGE["aarch64"]]
+               "-nographic", "-no-reboot", "-kernel", image]
         nic, blk = "virtio-net-device", "virtio-blk-device"
     elif target == "x86_64":
         cmd = ["qemu-system-x86_64", "-M", "q35", "-m", memory, "-nographic", "-no-reboot",
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel", IMAGE["x86_64"]]
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel", image]
         nic, blk = "virtio-net-pci", "virtio-blk-pci"
     else:
         raise SystemExit("unknown target " + repr(target) + "; one of " + ", ".join(TARGETS))

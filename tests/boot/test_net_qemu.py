@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import threading
 import time
 
@@ -229,6 +230,42 @@ def test_100_concurrent_keepalive_connections(guest):
           "answered in %.2f s" % (opened, 100 / opened, burst))
     r, _ = _get(port)   # and the node still serves afterwards
     assert r.status == 200
+
+
+def test_curl_silent_and_resetting_peers_do_not_stop_the_others(guest):
+    """curl gets /health while peers sit silent, stop mid-request, or reset mid-stream."""
+    import shutil
+    import struct
+    assert shutil.which("curl"), "curl is not installed: run `make deps`"
+    g = guest(["--ip", GUEST_IP, "--port", "8080"])
+    g.expect(READY)
+    port = g.ports[8080]
+
+    def curl():
+        r = subprocess.run(["curl", "-sS", "-m", "20", "-o", "-", "-w", "\n%{http_code}",
+                            "http://127.0.0.1:%d/health" % port], capture_output=True, timeout=30)
+        body, _, code = r.stdout.decode().rpartition("\n")
+        return code, body
+
+    code, body = curl()
+    assert code == "200" and json.loads(body)["node"]["address"] == GUEST_IP
+    silent = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(5)]
+    half = socket.create_connection(("127.0.0.1", port), timeout=10)
+    half.sendall(b"GET /health HTTP/1.1\r\nHo")        # stops in the middle of the head
+    for _ in range(5):
+        r = socket.create_connection(("127.0.0.1", port), timeout=10)
+        r.sendall(b"PUT /b/k HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + b"x" * 5000)
+        r.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        r.close()                                        # RST in the middle of the body
+    t0 = time.time()
+    for _ in range(10):
+        assert curl()[0] == "200"
+    answered = time.time() - t0
+    for s in silent + [half]:
+        s.close()
+    assert curl()[0] == "200"
+    assert "Traceback" not in g.text()
+    print("\n10 curl /health with 6 stalled and 5 reset peers: %.2f s" % answered)
 
 
 def test_connections_per_second(guest):

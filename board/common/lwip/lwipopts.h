@@ -60,10 +60,15 @@
 #define TCP_MSS                     1460    // 1500-byte Ethernet MTU minus IP and TCP headers
 // 44 segments: the largest whole number of MSS under 64 KB, so no window scaling is
 // needed and a single bulk transfer isn't window-bound on a LAN (BDP ~ 1.25 MB/s per ms).
-#define TCP_WND                     (44 * TCP_MSS)
+// `tools/bench_net.py --window-sweep` builds the firmware with other sizes
+// (-DO3S_TCP_WND_MSS=N) and prints MB/s for each (docs/bench.md has the figures).
+#ifndef O3S_TCP_WND_MSS
+#define O3S_TCP_WND_MSS             44
+#endif
+#define TCP_WND                     (O3S_TCP_WND_MSS * TCP_MSS)
 // Same size for sending: a GET of a large object keeps a full window in flight while
 // Python produces the next chunk.
-#define TCP_SND_BUF                 (44 * TCP_MSS)
+#define TCP_SND_BUF                 (O3S_TCP_WND_MSS * TCP_MSS)
 // Each tcp_write of a Python chunk may be split into several segments; room for 4 per MSS.
 #define TCP_SND_QUEUELEN            (4 * TCP_SND_BUF / TCP_MSS)
 // Let the sender know about reclaimed window after a quarter of it, not after 4 MSS
