@@ -23,6 +23,9 @@ deps: .deps-stamp
 
 image: image-unix image-aarch64 image-x86_64
 
+# images/ gets the firmware without its symbol table (build/<board>/firmware.elf keeps it,
+# for gdb and addr2line): what a user boots or copies is only what runs.
+
 # The bytecode compiler for freezing, built once in the core's own tree (on its own
 # settings: our per-target variables must not leak into it).
 MPY_CROSS = $(MICROPY_DIR)/mpy-cross/build/mpy-cross
@@ -36,11 +39,11 @@ image-unix: mpy-cross
 
 image-aarch64: mpy-cross
 	$(MAKE) -s -j$(JOBS) -C board/common BOARD=qemu-virt-aarch64 BUILD=$(REPO)/build/qemu-virt-aarch64 $(BUILD_FLAGS)
-	@mkdir -p images && cp build/qemu-virt-aarch64/firmware.elf images/o3s-aarch64.elf
+	@mkdir -p images && aarch64-linux-gnu-strip -o images/o3s-aarch64.elf build/qemu-virt-aarch64/firmware.elf
 
 image-x86_64: mpy-cross
 	$(MAKE) -s -j$(JOBS) -C board/common BOARD=x86_64 BUILD=$(REPO)/build/x86_64 $(BUILD_FLAGS)
-	@mkdir -p images && cp build/x86_64/firmware.elf images/o3s-x86_64.elf
+	@mkdir -p images && strip -o images/o3s-x86_64.elf build/x86_64/firmware.elf
 
 # Boot one node in the foreground (ARCH=aarch64|x86_64|unix). ARGS="..." gives the
 # start-up words; SETUP=1 gives none, so the console runs the interactive setup.
