@@ -66,6 +66,7 @@ class Store(object):
             cs = self.w.max_payload() - 8
         self.chunk_size = cs
         self._pending = []            # (lsn, type, flags, fields, loc, chunk ids to unpin)
+        self.visible_lsn = next_lsn - 1   # every record up to here is durable and indexed
         self.corrupt_reads = 0
         self.compactor = Compactor(self)
         tail = self.report.tail
@@ -98,7 +99,13 @@ class Store(object):
                         e = ix.chunks.get(cid)
                         if e is not None and e[1] == 0:
                             del ix.chunks[cid]
+        self.visible_lsn = self.w.next_lsn - 1
         return done
+
+    @property
+    def appended_lsn(self):
+        """The last record appended (durable or not)."""
+        return self.w.next_lsn - 1
 
     @property
     def durable_lsn(self):

@@ -292,6 +292,7 @@ class S3:
         self.uploads = mp.Uploads(store)
         self.min_part_size = min_part_size
         self.relax = relax    # async fn(): let other connections run (None: never yield)
+        self._committing = False  # a group commit is gathering records (see _commit)
         self._ops = {}
         for name in ('ListBuckets', 'CreateBucket', 'DeleteBucket', 'HeadBucket', 'GetBucketLocation',
                      'GetBucketVersioning', 'PutBucketVersioning', 'ListObjects', 'ListObjectsV2',
@@ -364,7 +365,23 @@ class S3:
         return self.store.get_versioning(bucket) != 'Off'
 
     async def _commit(self):
-        self.store.flush()
+        """Make everything this request appended durable (and visible) before it answers.
+        Group commit: the first committer yields once so other connections can append to the
+        same flush; committers arriving meanwhile wait for that flush instead of their own."""
+        st = self.store
+        want = st.appended_lsn
+        while st.visible_lsn < want:
+            if self.relax is None:
+                st.flush()
+            elif self._committing:
+                await self.relax()          # a flush is being gathered: it covers us
+            else:
+                self._committing = True
+                try:
+                    await self.relax()
+                    st.flush()
+                finally:
+                    self._committing = False
 
     # ---- service -----------------------------------------------------------------------
     async def op_ListBuckets(self, c):
@@ -680,6 +697,7 @@ class S3:
         rng = None
         if pn is not None:
             rng = self._part_range(v, pn)
+            h.append(('x-amz-mp-parts-count', str(self._parts_count(v))))
         else:
             rng = names.parse_range(req.header('range'), size)
         if rng is not None:
@@ -705,6 +723,10 @@ class S3:
         if len(first) == length:
             return Response(status, h, first, length)
         return Response(status, h, _read_iter(reader, first), length)
+
+    def _parts_count(self, v):
+        parts = _meta_get(decode_meta(v.meta), 'x-amz-mp-parts')
+        return 1 if parts is None else parts.count(',') + 1
 
     def _part_range(self, v, pn):
         if not pn or pn.strip('0123456789') or len(pn) > 5 or not 1 <= int(pn) <= 10000:
