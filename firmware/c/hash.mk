@@ -3,7 +3,7 @@
 # it adds include paths to CFLAGS and its objects to OBJ. The sources are read where
 # tools/fetch_deps.py put them; nothing upstream is copied into the repo.
 #   BLAKE3_DIR   the official C implementation (Debian librust-blake3-dev)
-#   MBEDTLS_DIR  mbedTLS 2.28 source tree (SHA-256 and MD5 only; HMAC is ours, in modhash.c)
+#   MBEDTLS_DIR  mbedTLS 2.28 source tree (SHA-256, SHA-1 and MD5 only; HMAC is ours, in modhash.c)
 # (Empty counts as unset: the top-level Makefile exports both whether or not a user set them.)
 ifeq ($(strip $(BLAKE3_DIR)),)
 BLAKE3_DIR = /usr/share/cargo/registry/blake3-1.3.1/c
@@ -40,7 +40,7 @@ else
 $(error hash.mk: no BLAKE3 build for architecture '$(HASH_ARCH)')
 endif
 
-HASH_MBEDTLS_C = sha256.c md5.c platform_util.c
+HASH_MBEDTLS_C = sha256.c sha1.c md5.c platform_util.c
 
 HASH_INC = -I$(BLAKE3_DIR) -I$(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'
 CFLAGS += $(HASH_INC)

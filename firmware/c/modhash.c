@@ -1,12 +1,12 @@
 // _hash: the digests the object log and the S3 layer need, one C call per buffer.
-//   blake3([data]), sha256([data]), md5([data]): incremental objects with update(buf),
+//   blake3([data]), sha256([data]), sha1([data]), md5([data]): incremental objects with update(buf),
 //     digest(), hexdigest(), copy(); blake3's digest/hexdigest take an optional length (XOF).
 //     digest() does not end the object: more update() calls may follow, and digest() then
 //     covers everything so far (as hashlib's does).
-//   hmac_sha256(key, msg) -> 32 bytes.
+//   hmac_sha256(key, msg) -> 32 bytes; hmac_sha1(key, msg) -> 20 bytes (S3 signature version 2).
 //   crc32(data, crc=0), crc32c(data, crc=0) -> int; pass the previous value to continue
 //     (zlib.crc32 convention).
-// BLAKE3 is the official C code, SHA-256/MD5 are mbedTLS (firmware/c/hash.mk); the CRCs are
+// BLAKE3 is the official C code, SHA-256/SHA-1/MD5 are mbedTLS (firmware/c/hash.mk); the CRCs are
 // ours: slice-by-8 tables, or the CPU's CRC instructions where it has them.
 #include <string.h>
 
@@ -15,6 +15,7 @@
 
 #include "blake3.h"
 #include "mbedtls/md5.h"
+#include "mbedtls/sha1.h"
 #include "mbedtls/sha256.h"
 
 // ---------------------------------------------------------------------------------------
@@ -60,6 +61,19 @@ static void sha256_final(const void *ctx, uint8_t *out, size_t n) {
     mbedtls_sha256_finish_ret(&tmp, out);
 }
 
+static void sha1_init(void *ctx) {
+    mbedtls_sha1_init(ctx);
+    mbedtls_sha1_starts_ret(ctx);
+}
+static void sha1_update(void *ctx, const uint8_t *p, size_t n) {
+    mbedtls_sha1_update_ret(ctx, p, n);
+}
+static void sha1_final(const void *ctx, uint8_t *out, size_t n) {
+    mbedtls_sha1_context tmp;
+    mbedtls_sha1_clone(&tmp, ctx);
+    mbedtls_sha1_finish_ret(&tmp, out);
+}
+
 static void md5_init(void *ctx) {
     mbedtls_md5_init(ctx);
     mbedtls_md5_starts_ret(ctx);
@@ -79,11 +93,14 @@ static const hash_algo_t algo_blake3 = {
 static const hash_algo_t algo_sha256 = {
     sizeof(mbedtls_sha256_context), 32, 64, false, sha256_init, sha256_update, sha256_final,
 };
+static const hash_algo_t algo_sha1 = {
+    sizeof(mbedtls_sha1_context), 20, 64, false, sha1_init, sha1_update, sha1_final,
+};
 static const hash_algo_t algo_md5 = {
     sizeof(mbedtls_md5_context), 16, 64, false, md5_init, md5_update, md5_final,
 };
 
-static const mp_obj_type_t hash_blake3_type, hash_sha256_type, hash_md5_type;
+static const mp_obj_type_t hash_blake3_type, hash_sha256_type, hash_sha1_type, hash_md5_type;
 
 static hash_obj_t *hash_alloc(const mp_obj_type_t *type, const hash_algo_t *algo) {
     hash_obj_t *o = mp_obj_malloc_var(hash_obj_t, ctx, uint64_t, (algo->ctx_size + 7) / 8, type);
@@ -103,7 +120,8 @@ static MP_DEFINE_CONST_FUN_OBJ_2(hash_update_obj, hash_update);
 static mp_obj_t hash_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 0, 1, false);
     const hash_algo_t *algo = type == &hash_blake3_type ? &algo_blake3
-        : type == &hash_sha256_type ? &algo_sha256 : &algo_md5;
+        : type == &hash_sha256_type ? &algo_sha256
+        : type == &hash_sha1_type ? &algo_sha1 : &algo_md5;
     hash_obj_t *o = hash_alloc(type, algo);
     algo->init(o->ctx);
     if (n_args == 1 && args[0] != mp_const_none) {
@@ -190,40 +208,57 @@ static MP_DEFINE_CONST_OBJ_TYPE(hash_blake3_type, MP_QSTR_blake3, MP_TYPE_FLAG_N
     make_new, hash_make_new, attr, hash_attr, locals_dict, &hash_locals);
 static MP_DEFINE_CONST_OBJ_TYPE(hash_sha256_type, MP_QSTR_sha256, MP_TYPE_FLAG_NONE,
     make_new, hash_make_new, attr, hash_attr, locals_dict, &hash_locals);
+static MP_DEFINE_CONST_OBJ_TYPE(hash_sha1_type, MP_QSTR_sha1, MP_TYPE_FLAG_NONE,
+    make_new, hash_make_new, attr, hash_attr, locals_dict, &hash_locals);
 static MP_DEFINE_CONST_OBJ_TYPE(hash_md5_type, MP_QSTR_md5, MP_TYPE_FLAG_NONE,
     make_new, hash_make_new, attr, hash_attr, locals_dict, &hash_locals);
 
 // ---------------------------------------------------------------------------------------
-// HMAC-SHA256 (RFC 2104) straight over the SHA-256 context: no allocation, no md.c.
+// HMAC (RFC 2104) straight over a digest's context: no allocation, no md.c.
 
-static mp_obj_t hash_hmac_sha256(mp_obj_t key_in, mp_obj_t msg_in) {
+typedef union {
+    mbedtls_sha256_context sha256;
+    mbedtls_sha1_context sha1;
+} hmac_ctx_t;
+
+static mp_obj_t hmac(const hash_algo_t *algo, mp_obj_t key_in, mp_obj_t msg_in) {
     mp_buffer_info_t key, msg;
     mp_get_buffer_raise(key_in, &key, MP_BUFFER_READ);
     mp_get_buffer_raise(msg_in, &msg, MP_BUFFER_READ);
+    size_t bs = algo->block_size, ds = algo->digest_size;
     uint8_t k[64] = {0}, pad[64], out[32];
-    if (key.len > sizeof(k)) {
-        mbedtls_sha256_ret(key.buf, key.len, k, 0);
+    hmac_ctx_t c;
+    if (key.len > bs) {   // long keys are hashed first
+        algo->init(&c);
+        algo->update(&c, key.buf, key.len);
+        algo->final(&c, k, ds);
     } else {
         memcpy(k, key.buf, key.len);
     }
-    mbedtls_sha256_context c;
-    mbedtls_sha256_init(&c);
-    for (int i = 0; i < 64; i++) {
+    for (size_t i = 0; i < bs; i++) {
         pad[i] = k[i] ^ 0x36;
     }
-    mbedtls_sha256_starts_ret(&c, 0);
-    mbedtls_sha256_update_ret(&c, pad, 64);
-    mbedtls_sha256_update_ret(&c, msg.buf, msg.len);
-    mbedtls_sha256_finish_ret(&c, out);
-    for (int i = 0; i < 64; i++) {
+    algo->init(&c);
+    algo->update(&c, pad, bs);
+    algo->update(&c, msg.buf, msg.len);
+    algo->final(&c, out, ds);
+    for (size_t i = 0; i < bs; i++) {
         pad[i] = k[i] ^ 0x5c;
     }
-    mbedtls_sha256_starts_ret(&c, 0);
-    mbedtls_sha256_update_ret(&c, pad, 64);
-    mbedtls_sha256_update_ret(&c, out, 32);
-    mbedtls_sha256_finish_ret(&c, out);
-    return mp_obj_new_bytes(out, 32);
+    algo->init(&c);
+    algo->update(&c, pad, bs);
+    algo->update(&c, out, ds);
+    algo->final(&c, out, ds);
+    return mp_obj_new_bytes(out, ds);
 }
+
+static mp_obj_t hash_hmac_sha256(mp_obj_t key_in, mp_obj_t msg_in) {
+    return hmac(&algo_sha256, key_in, msg_in);
+}
+static mp_obj_t hash_hmac_sha1(mp_obj_t key_in, mp_obj_t msg_in) {
+    return hmac(&algo_sha1, key_in, msg_in);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(hash_hmac_sha1_obj, hash_hmac_sha1);
 static MP_DEFINE_CONST_FUN_OBJ_2(hash_hmac_sha256_obj, hash_hmac_sha256);
 
 // ---------------------------------------------------------------------------------------
@@ -394,8 +429,10 @@ static const mp_rom_map_elem_t hash_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__hash) },
     { MP_ROM_QSTR(MP_QSTR_blake3), MP_ROM_PTR(&hash_blake3_type) },
     { MP_ROM_QSTR(MP_QSTR_sha256), MP_ROM_PTR(&hash_sha256_type) },
+    { MP_ROM_QSTR(MP_QSTR_sha1), MP_ROM_PTR(&hash_sha1_type) },
     { MP_ROM_QSTR(MP_QSTR_md5), MP_ROM_PTR(&hash_md5_type) },
     { MP_ROM_QSTR(MP_QSTR_hmac_sha256), MP_ROM_PTR(&hash_hmac_sha256_obj) },
+    { MP_ROM_QSTR(MP_QSTR_hmac_sha1), MP_ROM_PTR(&hash_hmac_sha1_obj) },
     { MP_ROM_QSTR(MP_QSTR_crc32), MP_ROM_PTR(&hash_crc32_obj) },
     { MP_ROM_QSTR(MP_QSTR_crc32c), MP_ROM_PTR(&hash_crc32c_obj) },
     { MP_ROM_QSTR(MP_QSTR_crc_impl), MP_ROM_PTR(&hash_impl_obj) },

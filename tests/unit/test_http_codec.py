@@ -62,8 +62,18 @@ def test_formats_against_cpython():
     assert dates.iso8601(0, 7) == '1970-01-01T00:00:00.007Z'
 
 
+def test_rfc822_zones_as_signature_v2_clients_send_them():
+    t = 1175024202
+    assert dates.parse_http_date(email.utils.formatdate(t)) == t            # '-0000'
+    assert dates.parse_http_date('Tue, 27 Mar 2007 19:36:42 +0000') == t
+    assert dates.parse_http_date('Tue, 27 Mar 2007 21:36:42 +0200') == t
+    assert dates.parse_http_date('Tue, 27 Mar 2007 14:06:42 -0530') == t
+    assert dates.parse_http_date('Tue, 27 Mar 2007 19:36:42 UTC') == t
+
+
 @pytest.mark.parametrize('s', [
-    None, '', 'yesterday', 'Sun, 06 Nov 1994 08:49:37 UTC', 'Sun, 31 Feb 1994 08:49:37 GMT',
+    None, '', 'yesterday', 'Sun, 06 Nov 1994 08:49:37 EST', 'Sun, 06 Nov 1994 08:49:37 +25:00',
+    'Sun, 06 Nov 1994 08:49:37 +0960', 'Sun, 06 Nov 1994 08:49:37 0100', 'Sun, 31 Feb 1994 08:49:37 GMT',
     'Sun, 06 Nov 1994 24:00:00 GMT', 'Sun, 06 Foo 1994 08:49:37 GMT', 'Sun, 6 Nov 1994 08:49:37 GMT',
     'Sunday, 06-Nov-1994 08:49:37 GMT', 'Sun Nov  6 08:49 1994', 'Sun, 06 Nov 1994 08:4a:37 GMT',
 ])

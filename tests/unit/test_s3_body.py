@@ -66,7 +66,8 @@ def test_checksum_headers():
     data = b'checksum me' * 10
     crc = base64.b64encode(zlib.crc32(data).to_bytes(4, 'big')).decode()
     sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
-    for name, value in (('x-amz-checksum-crc32', crc), ('x-amz-checksum-sha256', sha)):
+    sha1 = base64.b64encode(hashlib.sha1(data).digest()).decode()
+    for name, value in (('x-amz-checksum-crc32', crc), ('x-amz-checksum-sha256', sha), ('x-amz-checksum-sha1', sha1)):
         br, got = read_all([('Content-Length', str(len(data))), (name, value),
                             ('x-amz-sdk-checksum-algorithm', 'X')], data, step=7)
         assert got == data and br.checksum_value == value
@@ -100,7 +101,7 @@ def unsigned_trailer_body(payload, alg='crc32', value=None):
 
 def test_anonymous_unsigned_trailer_upload():
     payload = b'anonymous streaming upload'
-    for alg in ('crc32', 'crc32c', 'sha256'):
+    for alg in ('crc32', 'crc32c', 'sha256', 'sha1'):
         body = unsigned_trailer_body(payload, alg)
         hs = [('Content-Length', str(len(body))), ('x-amz-content-sha256', sigv4.STREAMING_UNSIGNED_TRAILER),
               ('Content-Encoding', 'aws-chunked'), ('x-amz-trailer', 'x-amz-checksum-' + alg),

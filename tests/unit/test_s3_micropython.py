@@ -42,6 +42,21 @@ r, _ = head(V.AWS_PRESIGNED)
 assert sigv4.authenticate(r, AWS, 1369353600).presigned
 assert code(lambda: sigv4.authenticate(r, AWS, 1369353600 + 86401)) == 'AccessDenied'
 
+# Signature version 2: the S3 guide's header and presigned examples (HMAC-SHA1 from _hash).
+from o3s.s3 import sigv2
+r, _ = head(b'GET /johnsmith/photos/puppy.jpg HTTP/1.1\r\nHost: h\r\nDate: Tue, 27 Mar 2007 19:36:42 +0000\r\n'
+            b'Authorization: AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=\r\n\r\n')
+assert sigv2.applies(r) and sigv2.authenticate(r, AWS, 1175024202).access_key == 'AKIAIOSFODNN7EXAMPLE'
+assert code(lambda: sigv2.authenticate(r, {'AKIAIOSFODNN7EXAMPLE': 'x'}, 1175024202)) == 'SignatureDoesNotMatch'
+r, _ = head(b'GET /johnsmith?prefix=photos&max-keys=50 HTTP/1.1\r\nHost: h\r\nDate: Tue, 27 Mar 2007 19:42:41 +0000\r\n'
+            b'Authorization: AWS AKIAIOSFODNN7EXAMPLE:htDYFYduRNen8P9ZfE/s9SuKy0U=\r\n\r\n')
+assert sigv2.authenticate(r, AWS, 1175024561)
+r, _ = head(b'GET /johnsmith/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620'
+            b'&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D HTTP/1.1\r\nHost: h\r\n\r\n')
+assert sigv2.authenticate(r, AWS, 1175139620).presigned
+assert code(lambda: sigv2.authenticate(r, AWS, 1175139621)) == 'AccessDenied'
+print('sigv2 ok', crypto.BACKENDS['hmac_sha1'])
+
 creds = {V.ACCESS_KEY: V.SECRET}
 n = 0
 for raw, now in V.CASES:
@@ -112,3 +127,4 @@ def test_protocol_core_under_micropython(tmp_path):
     script.write_text('FIRMWARE = %r\nVECDIR = %r\n' % (os.path.join(ROOT, 'firmware'), str(tmp_path)) + SCRIPT)
     p = subprocess.run([BINARY, '--script', str(script)], capture_output=True, text=True, timeout=120)
     assert 'MICROPYTHON-OK' in p.stdout, p.stdout[-3000:] + p.stderr[-3000:]
+    assert 'sigv2 ok _hash' in p.stdout

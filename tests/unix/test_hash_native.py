@@ -22,7 +22,7 @@ FIRMWARE = os.environ.get("O3S_UNIX_IMAGE", os.path.join(REPO, "images", "o3s-un
 SIZES = [0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 55, 56, 57, 63, 64, 65, 127, 128, 129,
          1023, 1024, 1025, 2047, 2048, 2049, 3072, 4095, 4096, 4097, 8192, 16385, 65535,
          65536, 65537, 1 << 20]
-ALGOS = ("blake3", "sha256", "md5", "crc32", "crc32c")
+ALGOS = ("blake3", "sha256", "sha1", "md5", "crc32", "crc32c")
 
 
 def _crc32c_table():
@@ -59,7 +59,7 @@ def test_reference_crc32c_vectors():
 def reference(algo, data, xof=None):
     if algo == "blake3":
         return ref_blake3(data).digest(length=xof or 32).hex()
-    if algo in ("sha256", "md5"):
+    if algo in ("sha256", "sha1", "md5"):
         return hashlib.new(algo, data).hexdigest()
     if algo == "crc32":
         return "%08x" % zlib.crc32(data)
@@ -86,7 +86,7 @@ def build_cases(rng, blob_len):
             off, n = span(rng.choice([rng.randrange(0, 5000), rng.randrange(0, 300000)]))
             cuts = sorted(rng.randrange(0, n + 1) for _ in range(rng.randrange(1, 40)))
             cases.append(("%s-random-%d-%d" % (algo, i, n), "pieces", algo, off, n, cuts))
-    for algo in ("blake3", "sha256", "md5"):
+    for algo in ("blake3", "sha256", "sha1", "md5"):
         for n in (0, 64, 1025, 100000):
             off, n = span(n)
             cut = rng.randrange(0, n + 1)
@@ -99,7 +99,8 @@ def build_cases(rng, blob_len):
         for mlen in (0, 1, 64, 1000, 70000):
             koff, klen2 = span(klen)
             off, n = span(mlen)
-            cases.append(("hmac-k%d-m%d" % (klen, mlen), "hmac", "hmac", off, n, (koff, klen2)))
+            for algo in ("sha256", "sha1"):
+                cases.append(("hmac-%s-k%d-m%d" % (algo, klen, mlen), "hmac", algo, off, n, (koff, klen2)))
     for algo in ("crc32", "crc32c"):
         for init in (0, 1, 0xFFFFFFFF, 0x12345678, 0x100000000 + 5):
             off, n = span(rng.randrange(0, 3000))
@@ -120,7 +121,7 @@ def expected(case, blob):
         return ref_blake3(data).digest(length=extra).hex()
     if kind == "hmac":
         koff, klen = extra
-        return hmac.new(bytes(blob[koff:koff + klen]), data, "sha256").hexdigest()
+        return hmac.new(bytes(blob[koff:koff + klen]), data, algo).hexdigest()
     if kind == "crcinit":
         init = extra & 0xFFFFFFFF
         v = zlib.crc32(data, init) if algo == "crc32" else ref_crc32c(data, init)
@@ -137,7 +138,7 @@ blob = bytearray(dev.size())
 dev.read(0, blob)
 dev.close()
 mv = memoryview(blob)
-CTORS = {"blake3": _hash.blake3, "sha256": _hash.sha256, "md5": _hash.md5}
+CTORS = {"blake3": _hash.blake3, "sha256": _hash.sha256, "sha1": _hash.sha1, "md5": _hash.md5}
 
 def as_type(i, m):
     # Exercise every buffer type the module accepts.
@@ -191,7 +192,7 @@ for cid, kind, algo, off, n, extra in CASES:
             assert len(d) == extra and (extra == 0 or d.hex() == r)
         elif kind == "hmac":
             koff, klen = extra
-            r = _hash.hmac_sha256(as_type(n, mv[koff:koff + klen]), m).hex()
+            r = getattr(_hash, "hmac_" + algo)(as_type(n, mv[koff:koff + klen]), m).hex()
         elif kind == "crcinit":
             r = "%08x" % getattr(_hash, algo)(m, extra)
     except Exception as e:
@@ -243,7 +244,7 @@ def test_matches_reference(results, cid):
 def test_api_surface():
     script = r'''
 import _hash
-for name in ("blake3", "sha256", "md5"):
+for name in ("blake3", "sha256", "sha1", "md5"):
     t = getattr(_hash, name)
     h = t()
     print(name, h.digest_size, h.block_size, isinstance(h, t), t(None).hexdigest() == h.hexdigest())
@@ -267,7 +268,8 @@ print(_hash.crc_impl())
         os.unlink(f.name)
     lines = out.stdout.splitlines()
     assert out.returncode == 0, out.stdout + out.stderr
-    assert lines[0:3] == ["blake3 32 64 True True", "sha256 32 64 True True", "md5 16 64 True True"]
-    assert lines[3:8] == ["TypeError", "ValueError", "TypeError", "TypeError", "TypeError"]
-    assert lines[8] == "0 0 True"
-    assert lines[9].startswith("(")
+    assert lines[0:4] == ["blake3 32 64 True True", "sha256 32 64 True True", "sha1 20 64 True True",
+                          "md5 16 64 True True"]
+    assert lines[4:9] == ["TypeError", "ValueError", "TypeError", "TypeError", "TypeError"]
+    assert lines[9] == "0 0 True"
+    assert lines[10].startswith("(")

@@ -35,8 +35,8 @@ def s3node(tmp_path_factory):
         n.stop()
 
 
-def client(port, ak="alice", sk="alice-secret", **cfg):
-    config = Config(region_name="us-east-1", signature_version="s3v4", s3={"addressing_style": "path"},
+def client(port, ak="alice", sk="alice-secret", signature_version="s3v4", **cfg):
+    config = Config(region_name="us-east-1", signature_version=signature_version, s3={"addressing_style": "path"},
                     retries={"max_attempts": 1}, **cfg)
     return boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, aws_access_key_id=ak,
                         aws_secret_access_key=sk, config=config)
@@ -209,6 +209,55 @@ def test_presigned_urls_and_expiry(s3node):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(short)
     assert e.value.code == 403 and b"AccessDenied" in e.value.read()
+
+
+def test_signature_v2_boto3s_default_presigned_urls_and_a_v2_client(s3node):
+    """boto3 presigns with v2 unless told 's3v4'; s3cmd and old SDKs sign headers with v2."""
+    _, port = s3node
+    ep = "http://127.0.0.1:%d" % port
+    v4 = client(port)
+    v4.create_bucket(Bucket="presign2")
+    v4.put_object(Bucket="presign2", Key="dir/a b+c", Body=b"v2 signed", ContentType="text/x-v2")
+    default = boto3.client("s3", endpoint_url=ep, aws_access_key_id="alice", aws_secret_access_key="alice-secret",
+                           region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))
+    url = default.generate_presigned_url("get_object", Params={"Bucket": "presign2", "Key": "dir/a b+c"},
+                                         ExpiresIn=60)
+    assert "AWSAccessKeyId=" in url and "X-Amz-Signature" not in url
+    r = urllib.request.urlopen(url)
+    assert r.read() == b"v2 signed" and r.headers["Content-Type"] == "text/x-v2"
+    over = default.generate_presigned_url(
+        "get_object", Params={"Bucket": "presign2", "Key": "dir/a b+c", "ResponseContentType": "app/x"}, ExpiresIn=60)
+    assert urllib.request.urlopen(over).headers["Content-Type"] == "app/x"
+    # (v2 signs Content-Type: the one urllib would add must be the one presigned)
+    put_url = default.generate_presigned_url("put_object", ExpiresIn=60,
+                                             Params={"Bucket": "presign2", "Key": "up", "ContentType": "text/plain"})
+    put = urllib.request.Request(put_url, data=b"v2 put", method="PUT", headers={"Content-Type": "text/plain"})
+    assert urllib.request.urlopen(put).status == 200
+    got = v4.get_object(Bucket="presign2", Key="up")
+    assert got["Body"].read() == b"v2 put" and got["ContentType"] == "text/plain"
+    put.remove_header("Content-type")
+    put.add_header("Content-Type", "text/html")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(put)
+    assert e.value.code == 403
+    for bad in (url.replace("Signature=", "Signature=A"), url.replace("presign2/", "presign2/x")):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(bad)
+        assert e.value.code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in e.value.read()
+    short = default.generate_presigned_url("get_object", Params={"Bucket": "presign2", "Key": "up"}, ExpiresIn=1)
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(short)
+    assert e.value.code == 403 and b"Request has expired" in e.value.read()
+    # A whole client on v2 headers: listing, a write, a delete, and the other user's bucket refused.
+    v2 = client(port, signature_version="s3")
+    v2.put_object(Bucket="presign2", Key="by-v2", Body=b"header signed")
+    assert sorted(o["Key"] for o in v2.list_objects_v2(Bucket="presign2")["Contents"]) == ["by-v2", "dir/a b+c", "up"]
+    v2.delete_object(Bucket="presign2", Key="by-v2")
+    assert "by-v2" not in [o["Key"] for o in v4.list_objects(Bucket="presign2")["Contents"]]
+    with pytest.raises(ClientError) as e:
+        client(port, "alice", "wrong-secret", signature_version="s3").list_buckets()
+    assert code(e) == ("SignatureDoesNotMatch", 403)
 
 
 def test_bad_signature_and_wrong_content_md5(s3node):

@@ -286,6 +286,9 @@ def test_aws_cli_s3_and_s3api(node, tmp_path):
         assert "tree/" + rel in listed
     aws("s3", "sync", "s3://mybucket/tree", "back")
     assert read_tree(tmp_path / "back") == tree
+    # `aws s3 presign` (a signature version 2 URL unless configured otherwise) opens in curl
+    url = aws("s3", "presign", "s3://mybucket/tree/sub/b.bin", "--expires-in", "60").strip()
+    assert run(["curl", "-sf", url], env).stdout == tree["sub/b.bin"]
     # versioning through s3api
     aws("s3api", "put-bucket-versioning", "--bucket", "mybucket", "--versioning-configuration", "Status=Enabled")
     assert json.loads(aws("s3api", "get-bucket-versioning", "--bucket", "mybucket"))["Status"] == "Enabled"
@@ -332,13 +335,14 @@ def test_aws_cli_multipart_20mb(node, tmp_path):
 
 # ---------------------------------------------------------------- 3. s3cmd, rclone
 
-def test_s3cmd(node, tmp_path):
+@pytest.mark.parametrize("signature_v2", ["False", "True"])
+def test_s3cmd(node, tmp_path, signature_v2):
     need("s3cmd")
     n, ep = node
     hostport = ep[len("http://"):]
     cfg = tmp_path / "s3cfg"
     cfg.write_text("[default]\naccess_key = %s\nsecret_key = %s\nhost_base = %s\nhost_bucket = %s\n"
-                   "use_https = False\n" % (AK, SK, hostport, hostport))
+                   "use_https = False\nsignature_v2 = %s\n" % (AK, SK, hostport, hostport, signature_v2))
     env = clean_env(tmp_path)
 
     def s3cmd(*args):
@@ -358,6 +362,8 @@ def test_s3cmd(node, tmp_path):
     s3cmd("get", "s3://s3cmd-bucket/dir/big.bin", "big.out")
     assert (tmp_path / "small.out").read_bytes() == small
     assert md5_file(tmp_path / "big.out") == md5_file(big)
+    url = s3cmd("signurl", "s3://s3cmd-bucket/small.bin", "+60").strip()
+    assert run(["curl", "-sf", url], env).stdout == small
     s3cmd("del", "s3://s3cmd-bucket/small.bin", "s3://s3cmd-bucket/dir/big.bin")
     assert "s3://" not in s3cmd("ls", "--recursive", "s3://s3cmd-bucket")
     s3cmd("rb", "s3://s3cmd-bucket")

@@ -116,18 +116,35 @@ def _month(s):
         return None
 
 
+def _zone(z):
+    """Seconds east of UTC for 'GMT', 'UT', 'UTC' or '+hhmm' / '-hhmm'; None for anything else."""
+    if z in ('GMT', 'UT', 'UTC'):
+        return 0
+    if len(z) != 5 or z[0] not in '+-':
+        return None
+    h = _num(z[1:3], 0, 23)
+    m = _num(z[3:5], 0, 59)
+    if h is None or m is None:
+        return None
+    off = h * 3600 + m * 60
+    return -off if z[0] == '-' else off
+
+
 def parse_http_date(s):
     """Epoch seconds from an RFC 1123, RFC 850 or asctime date, or None if it is none of them."""
     if not s:
         return None
     s = s.strip()
     p = s.split()
-    if len(p) == 6 and p[0][:-1] in WEEKDAYS and p[0][-1] == ',' and p[5] == 'GMT':
-        # RFC 1123: Sun, 06 Nov 1994 08:49:37 GMT
-        if len(p[1]) != 2 or len(p[3]) != 4:
+    if len(p) == 6 and p[0][:-1] in WEEKDAYS and p[0][-1] == ',':
+        # RFC 1123: Sun, 06 Nov 1994 08:49:37 GMT (or RFC 822's +hhmm / UT / UTC zone, which
+        # S3's signature version 2 examples use: Tue, 27 Mar 2007 19:36:42 +0000)
+        off = _zone(p[5])
+        if off is None or len(p[1]) != 2 or len(p[3]) != 4:
             return None
         hh, mm, ss = _hms(p[4])
-        return _to_epoch(_num(p[3], 0, 9999), _month(p[2]), _num(p[1], 1, 31), hh, mm, ss)
+        t = _to_epoch(_num(p[3], 0, 9999), _month(p[2]), _num(p[1], 1, 31), hh, mm, ss)
+        return None if t is None else t - off
     if len(p) == 4 and p[0][-1:] == ',' and p[0][:-1] in _LONG_DAYS and p[3] == 'GMT':
         # RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (two-digit year: 50 years sliding window)
         dmy = p[1].split('-')

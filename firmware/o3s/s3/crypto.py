@@ -1,6 +1,7 @@
 """The one door to hashing for the S3 layer.
 
-Owns: `sha256()`, `md5()` (incremental objects: update/digest/hexdigest), `hmac_sha256(key, msg)`,
+Owns: `sha256()`, `sha1()`, `md5()` (incremental objects: update/digest/hexdigest),
+`hmac_sha256(key, msg)`, `hmac_sha1(key, msg)` (signature version 2),
 `crc32(data, crc=0)`, `crc32c(data, crc=0)`, `const_eq`, and `Checksum` (the x-amz-checksum-*
 algorithms). On the appliance each comes from the C module `_hash`. Whatever `_hash` lacks (it may
 be absent, or a host stand-in with only some functions) falls back per function: under CPython to
@@ -149,6 +150,7 @@ def _pick(name, cpython, pure):
 
 _sha_ctor, _sha_native = _pick('sha256', (lambda: _hashlib.sha256()) if _hashlib else None, _PySha256)
 _md5_ctor, _md5_native = _pick('md5', (lambda: _hashlib.md5()) if _hashlib else None, None)
+_sha1_ctor, _sha1_native = _pick('sha1', (lambda: _hashlib.sha1()) if _hashlib else None, None)
 
 
 def _new_sha256(data=None):
@@ -165,21 +167,33 @@ def sha256(data=None):
     return _new_sha256(data)
 
 
-def md5(data=None):
-    """Incremental MD5 (ETags, Content-MD5)."""
-    if _md5_ctor is None:
-        raise NotImplementedError('md5 needs the _hash module')
-    h = _md5_ctor()
-    if _md5_native:
+def _new(ctor, native, name, data):
+    if ctor is None:
+        raise NotImplementedError(name + ' needs the _hash module')
+    h = ctor()
+    if native:
         h = _Hex(h)
     if data:
         h.update(data)
     return h
 
 
+def md5(data=None):
+    """Incremental MD5 (ETags, Content-MD5)."""
+    return _new(_md5_ctor, _md5_native, 'md5', data)
+
+
+def sha1(data=None):
+    """Incremental SHA-1 (x-amz-checksum-sha1)."""
+    return _new(_sha1_ctor, _sha1_native, 'sha1', data)
+
+
 hmac_sha256 = _pick('hmac_sha256',
                     (lambda key, msg: _hmac.new(key, msg, _hashlib.sha256).digest()) if _hashlib else None,
                     _py_hmac_sha256)[0]
+hmac_sha1 = _pick('hmac_sha1',
+                  (lambda key, msg: _hmac.new(key, msg, _hashlib.sha1).digest()) if _hashlib else None,
+                  None)[0]
 crc32 = _pick('crc32', (lambda data, crc=0: _zlib.crc32(data, crc) & 0xFFFFFFFF) if _hashlib else None,
               _table_crc(_crc_table(0xEDB88320)))[0]
 # CPython has no CRC32C: the table version is the fallback for both tests and bring-up.
@@ -212,7 +226,7 @@ class _Crc:
         return _struct.pack('>I', self._c)
 
 
-CHECKSUM_ALGORITHMS = ('crc32', 'crc32c', 'sha256')
+CHECKSUM_ALGORITHMS = ('crc32', 'crc32c', 'sha256', 'sha1')
 
 
 class Checksum:
@@ -226,6 +240,8 @@ class Checksum:
             self._h = _Crc(crc32c)
         elif alg == 'sha256':
             self._h = sha256()
+        elif alg == 'sha1':
+            self._h = sha1()
         else:
             raise ValueError('unsupported checksum algorithm')
         self.alg = alg

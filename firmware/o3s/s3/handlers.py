@@ -1,7 +1,8 @@
 """The S3 operations, free of I/O: a parsed request, its body source and the store in; a status,
 headers and a body (bytes, or an iterator of chunks with a known length) out.
 
-Owns: authentication and authorisation of each request (SigV4 against `Users.credentials`, the
+Owns: authentication and authorisation of each request (SigV4, or v2 for old presigned URLs,
+against `Users.credentials`, the
 `--anonymous off|read|read-write` mode, bucket ownership), the per-operation logic and its S3
 error codes, how object metadata is kept in a version's `meta` bytes, and durability (every
 change is flushed before it is acknowledged).
@@ -12,7 +13,7 @@ change is flushed before it is acknowledged).
 copies). Under CPython a test drives it to completion with `run(coro)`.
 """
 
-from o3s.s3 import sigv4, names, listing, crypto
+from o3s.s3 import sigv4, sigv2, names, listing, crypto
 from o3s.s3 import xml as _xml
 from o3s.s3.body import BodyReader
 from o3s.s3.errors import S3Error, error_body
@@ -310,7 +311,8 @@ class S3:
         try:
             op, c.bucket, c.key = route(req)
             c.op = op
-            a = sigv4.authenticate(req, self.users.credentials, c.now, None)
+            auth = sigv2 if sigv2.applies(req) else sigv4
+            a = auth.authenticate(req, self.users.credentials, c.now, None)
             if a is None:
                 if self.anonymous == 'read-write' or (self.anonymous == 'read' and op in READ_OPS):
                     c.user = None
