@@ -141,13 +141,6 @@ sys.stdin.read()
 """
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 # --- the client side (the same code against the node and the host baseline) -------------
 
@@ -247,7 +240,7 @@ def node(target, size, conns, log=None, image=None):
     image = image or launch.IMAGE[target]
     if not os.path.exists(image):
         raise RuntimeError(image + " is missing: run `make image`")
-    host_port = _free_port()
+    host_port = launch.free_port()
     if target == "unix":
         port, addr = host_port, "127.0.0.1"
         cmd = launch.command(target, ["--ip", addr, "--port", str(port)], image=image)

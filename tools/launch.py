@@ -8,6 +8,7 @@ TARGET is aarch64, x86_64 or unix. WORDS are the start-up parameters (`--ip`, `-
 
 import os
 import shlex
+import socket
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,6 +20,15 @@ IMAGE = {
     "unix": os.path.join(IMAGES, "o3s-unix"),
 }
 DEFAULT_WORDS = ["--port", "8080"]
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nothing listens on now (for a hostfwd or a unix node's --port)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def command(target, words, memory="512M", disk=None, hostfwd=None, extra=(), image=None):

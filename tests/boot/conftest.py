@@ -5,6 +5,7 @@ import pexpect
 import pytest
 
 import launch
+from transcript import Transcript
 
 BOOT_TIMEOUT = 60   # TCG on 2 loaded cores: generous, the figure itself is in `make bench`
 
@@ -19,7 +20,7 @@ class Node:
         self.child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", timeout=BOOT_TIMEOUT,
                                    codec_errors="replace", dimensions=(50, 200))
         self.transcript = []
-        self.child.logfile_read = _Collect(self.transcript)
+        self.child.logfile_read = Transcript(self.transcript)
 
     def expect(self, pattern, timeout=BOOT_TIMEOUT):
         return self.child.expect(pattern, timeout=timeout)
@@ -38,17 +39,6 @@ class Node:
     def close(self):
         if self.child.isalive():
             self.child.terminate(force=True)
-
-
-class _Collect:
-    def __init__(self, sink):
-        self.sink = sink
-
-    def write(self, s):
-        self.sink.append(s)
-
-    def flush(self):
-        pass
 
 
 @pytest.fixture(params=launch.TARGETS)

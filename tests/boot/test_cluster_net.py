@@ -288,13 +288,6 @@ def test_partition_stops_and_heal_restores_tcp(cluster, target):
              {k: stats[k] for k in ("frames", "forwarded", "flooded", "dropped_partition")}))
 
 
-def _free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 def _health(port):
     """GET /health through the node's hostfwd: (status, seconds)."""
@@ -320,7 +313,7 @@ def two_nic_cluster(target):
         for name, (ip, mac) in NODES.items():
             nodes[name] = Console(name, target, ["--cluster-ip", ip + "/24", "--port", "8080"],
                                   nic_args(target, ports[name], sw.port, mac, netdev="n1"),
-                                  hostfwd=_free_tcp_port())
+                                  hostfwd=launch.free_port())
         yield sw, nodes
     finally:
         for n in nodes.values():
@@ -381,7 +374,7 @@ def test_cluster_traffic_on_the_second_nic_while_health_answers_on_the_first(two
 
 def test_second_nic_without_cluster_ip_stays_down(target):
     """A second NIC and no --cluster-ip: one INFO line, no address, the first NIC serves."""
-    hport = _free_tcp_port()
+    hport = launch.free_port()
     node = Console("a", target, ["--port", "8080"],
                    nic_args(target, _free_udp_port(), _free_udp_port(), NODES["a"][1], netdev="n1"),
                    hostfwd=hport)

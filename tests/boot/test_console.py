@@ -78,8 +78,8 @@ def test_setup_answer_is_saved_on_the_data_disk_and_used_at_the_next_boot(boot, 
     path = str(tmp_path / "data.img")
     with open(path, "wb") as f:
         f.truncate(64 << 20)
-    guest_port = _free_port()
-    host_port = guest_port if target == "unix" else _free_port()
+    guest_port = launch.free_port()
+    host_port = guest_port if target == "unix" else launch.free_port()
     words, qemu = _disk_args(target, path)
     qemu += _nic_args(target, host_port, guest_port)
     node = boot(words, qemu)
@@ -112,14 +112,6 @@ def test_setup_answer_is_saved_on_the_data_disk_and_used_at_the_next_boot(boot, 
     s3.create_bucket(Bucket="after-setup")
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["after-setup"]
 
-
-def _free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_ctrl_c_reaches_python_and_the_shell_works(boot, target):

@@ -7,18 +7,13 @@ import socket
 
 import pytest
 
+import launch
+
 
 @pytest.fixture(params=["unix"])
 def target(request):
     return request.param
 
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _health(port):
@@ -31,7 +26,7 @@ def _health(port):
 
 
 def test_health_while_the_console_stays_live(boot, tmp_path):
-    port = _free_port()
+    port = launch.free_port()
     node = boot(["--ip", "127.0.0.1", "--port", str(port), "--data", str(tmp_path / "d.img"),
                  "--data-size", "64M"])
     node.expect(r"INFO  http: listening on 127\.0\.0\.1:" + str(port))
@@ -71,7 +66,7 @@ def test_a_port_in_use_is_one_error_line_and_the_console_still_works(boot):
 def test_ctrl_c_reaches_the_shell_while_clients_keep_the_node_busy(boot):
     import threading
     import time
-    port = _free_port()
+    port = launch.free_port()
     node = boot(["--ip", "127.0.0.1", "--port", str(port)])
     node.expect(r"INFO  boot: ready in \d+ ms")
     stop = []

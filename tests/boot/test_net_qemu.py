@@ -19,18 +19,12 @@ import pexpect
 import pytest
 
 import launch
+from transcript import Transcript
 
 BOOT_TIMEOUT = 60
 READY = r"INFO  boot: ready in \d+ ms"
 GUEST_IP = "10.0.2.15"   # QEMU user network: the first DHCP address, and our static one
 
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def qemu_command(target, words, forwards, modern):
@@ -64,12 +58,12 @@ def driver_name(target, modern):
 class Guest:
     def __init__(self, target, words, modern, guest_ports=(8080,)):
         assert os.path.exists(launch.IMAGE[target]), "run `make image-%s`" % target
-        self.ports = {g: _free_port() for g in guest_ports}
+        self.ports = {g: launch.free_port() for g in guest_ports}
         cmd = qemu_command(target, words, {h: g for g, h in self.ports.items()}, modern)
         self.transcript = []
         self.child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", timeout=BOOT_TIMEOUT,
                                    codec_errors="replace", dimensions=(50, 200))
-        self.child.logfile_read = _Collect(self.transcript)
+        self.child.logfile_read = Transcript(self.transcript)
 
     def expect(self, pattern, timeout=BOOT_TIMEOUT):
         return self.child.expect(pattern, timeout=timeout)
@@ -96,17 +90,6 @@ class Guest:
     def close(self):
         if self.child.isalive():
             self.child.terminate(force=True)
-
-
-class _Collect:
-    def __init__(self, sink):
-        self.sink = sink
-
-    def write(self, s):
-        self.sink.append(s)
-
-    def flush(self):
-        pass
 
 
 @pytest.fixture(params=["aarch64", "x86_64"], autouse=True)

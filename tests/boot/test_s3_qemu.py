@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
@@ -23,6 +22,7 @@ import pexpect
 import pytest
 
 import launch
+from transcript import Transcript
 
 BOOT_TIMEOUT = 60
 READY = r"INFO  boot: ready"
@@ -37,20 +37,13 @@ def target(request):
     return request.param
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 class Node:
     """A QEMU node with a data disk and a hostfwd; `reboot()` boots it again on that disk."""
 
     def __init__(self, target, disk, words, memory="512M"):
         self.target, self.disk, self.words, self.memory = target, disk, words, memory
-        self.port = _free_port()
+        self.port = launch.free_port()
         self.transcript = []
         self.child = None
         self.boot()
@@ -60,7 +53,7 @@ class Node:
                              hostfwd=self.port)
         self.child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", timeout=BOOT_TIMEOUT,
                                    codec_errors="replace", dimensions=(50, 200))
-        self.child.logfile_read = _Collect(self.transcript)
+        self.child.logfile_read = Transcript(self.transcript)
         self.child.expect(READY)
 
     def reboot(self):
@@ -77,17 +70,6 @@ class Node:
     def close(self):
         if self.child is not None and self.child.isalive():
             self.child.terminate(force=True)
-
-
-class _Collect:
-    def __init__(self, sink):
-        self.sink = sink
-
-    def write(self, s):
-        self.sink.append(s)
-
-    def flush(self):
-        pass
 
 
 @pytest.fixture

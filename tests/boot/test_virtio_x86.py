@@ -5,7 +5,6 @@ import http.client
 import json
 import os
 import re
-import socket
 
 import pytest
 
@@ -25,13 +24,6 @@ def target(request):
 def flavour(request):
     return request.param
 
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _health(port):
@@ -71,7 +63,7 @@ def test_dhcp_health_and_disk_over_virtio_pci(boot, tmp_path, flavour):
     image = tmp_path / "disk.img"
     with open(image, "wb") as f:
         f.truncate(8 << 20)
-    port = _free_port()
+    port = launch.free_port()
     driver = "virtio-net " + ("pci" if flavour == "modern" else "pci-transitional")
     logs_lease = _app_logs_leases()
     node = boot(["--port", "8080"], devices(port, image, flavour))
@@ -103,7 +95,7 @@ def test_dhcp_health_and_disk_over_virtio_pci(boot, tmp_path, flavour):
 
 def test_static_address_serves_health_at_once(boot):
     # With --ip the node answers ARP for its address, so the first request needs no retry.
-    port = _free_port()
+    port = launch.free_port()
     node = boot(["--ip", GUEST_IP, "--port", "8080"],
                 ["-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080" % port,
                  "-device", "virtio-net-pci,netdev=n0,romfile="])

@@ -1,12 +1,13 @@
 # The unix build as a user runs it: a node process on loopback, driven over real TCP.
 # (A module of its own so tests can import it: every folder's conftest is named conftest.)
 import os
-import socket
 import subprocess
 import threading
 import time
 
 import pytest
+
+from launch import free_port  # noqa: F401  (the unix tests take it from here)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BINARY = os.path.join(ROOT, "images", "o3s-unix")
@@ -17,14 +18,6 @@ FIRMWARE = os.path.join(ROOT, "firmware")
 def _need_binary():
     if not os.path.exists(BINARY):
         pytest.skip("images/o3s-unix not built")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Proc:
