@@ -17,6 +17,7 @@ import time
 import pexpect
 
 import launch
+from transcript import Transcript
 
 REPO = launch.REPO
 KILLS = int(os.environ.get("O3S_CRASH_KILLS", "30"))
@@ -70,7 +71,7 @@ def test_sigkill_loop_keeps_every_acknowledged_object(tmp_path):
         cmd = launch.command("aarch64", ["--port", "8080"], disk=image)
         child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", timeout=60, codec_errors="replace")
         seen = []
-        child.logfile_read = _Sink(seen)
+        child.logfile_read = Transcript(seen)
         try:
             child.expect(r"INFO  log: recovered (\d+) objects")
             assert int(child.match.group(1)) >= len(acked)   # every ACKed key is an object
@@ -93,14 +94,3 @@ def test_sigkill_loop_keeps_every_acknowledged_object(tmp_path):
                            capture_output=True, text=True)
         assert r.returncode in (0, 2), r.stdout + r.stderr   # 2: only a torn tail, as after power loss
     assert len(acked) > KILLS   # the hook really wrote, every round
-
-
-class _Sink:
-    def __init__(self, out):
-        self.out = out
-
-    def write(self, s):
-        self.out.append(s)
-
-    def flush(self):
-        pass
