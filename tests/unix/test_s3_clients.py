@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -137,6 +138,38 @@ def test_two_users_own_their_buckets(s3node):
     with pytest.raises(ClientError) as e:
         bob.create_bucket(Bucket="alices")
     assert code(e) == ("BucketAlreadyExists", 409)
+
+
+def test_acls_with_boto3_and_bare_http(s3node):
+    _, port = s3node
+    alice = client(port)
+    bob = client(port, "bob", "bob-secret-key")
+    base = "http://127.0.0.1:%d/pubacl" % port
+    alice.create_bucket(Bucket="pubacl", ACL="public-read")
+    alice.put_object(Bucket="pubacl", Key="open", Body=b"for all", ACL="public-read")
+    alice.put_object(Bucket="pubacl", Key="closed", Body=b"mine")
+    grants = alice.get_bucket_acl(Bucket="pubacl")["Grants"]
+    assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"} in [g["Grantee"] for g in grants]
+    assert urllib.request.urlopen(base + "/open").read() == b"for all"
+    assert b"<Key>closed</Key>" in urllib.request.urlopen(base).read()     # anyone may list
+    for url, method in ((base + "/closed", "GET"), (base + "/new", "PUT")):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(urllib.request.Request(url, data=b"x" if method == "PUT" else None, method=method))
+        assert e.value.code == 403
+    # a grant to one user, then bob's writes are bob's
+    alice.put_bucket_acl(Bucket="pubacl", AccessControlPolicy={
+        "Owner": {"ID": "alice"},
+        "Grants": [{"Grantee": {"ID": "bob", "Type": "CanonicalUser"}, "Permission": "WRITE"}]})
+    bob.put_object(Bucket="pubacl", Key="bobs", Body=b"b")
+    assert bob.get_object_acl(Bucket="pubacl", Key="bobs")["Owner"]["ID"] == "bob"
+    with pytest.raises(ClientError) as e:
+        alice.get_object(Bucket="pubacl", Key="bobs")
+    assert code(e) == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as e:
+        alice.put_object_acl(Bucket="pubacl", Key="closed", GrantRead='emailAddress="x@example.com"')
+    assert code(e) == ("UnresolvableGrantByEmailAddress", 400)
+    alice.put_object_acl(Bucket="pubacl", Key="closed", GrantRead="id=bob")
+    assert bob.get_object(Bucket="pubacl", Key="closed")["Body"].read() == b"mine"
 
 
 def test_versioning(s3node):

@@ -36,6 +36,7 @@ ERRORS = {
     'InvalidRequest': (400, 'Invalid Request'),
     'InvalidStorageClass': (400, 'The storage class you specified is not valid'),
     'KeyTooLongError': (400, 'Your key is too long'),
+    'MalformedACLError': (400, 'The XML you provided was not well-formed or did not validate against our published schema.'),
     'MalformedTrailerError': (400, 'The request contained trailing data that was not well-formed or did not conform to our published schema.'),
     'MalformedXML': (400, 'The XML you provided was not well-formed or did not validate against our published schema'),
     'MaxMessageLengthExceeded': (400, 'Your request was too big.'),
@@ -65,6 +66,7 @@ ERRORS = {
     'SlowDown': (503, 'Please reduce your request rate.'),
     'TooManyBuckets': (400, 'You have attempted to create more buckets than allowed'),
     'UnexpectedContent': (400, 'This request does not support content'),
+    'UnresolvableGrantByEmailAddress': (400, 'The email address you provided does not match any account on record.'),
     'XAmzContentSHA256Mismatch': (400, "The provided 'x-amz-content-sha256' header does not match what was computed."),
 }
 

@@ -2,8 +2,9 @@
 headers and a body (bytes, or an iterator of chunks with a known length) out.
 
 Owns: authentication and authorisation of each request (SigV4, or v2 for old presigned URLs,
-against `Users.credentials`, the
-`--anonymous off|read|read-write` mode, bucket ownership), the per-operation logic and its S3
+against `Users.credentials`, the `--anonymous off|read|read-write` mode, bucket ownership and
+ACLs: a bucket's in the META record `acl/<bucket>`, an object version's in `oacl/<version>`,
+written only when they differ from "private to the bucket owner"), the per-operation logic and its S3
 error codes, how object metadata is kept in a version's `meta` bytes, and durability (every
 change is flushed before it is acknowledged).
 
@@ -13,7 +14,7 @@ change is flushed before it is acknowledged).
 copies). Under CPython a test drives it to completion with `run(coro)`.
 """
 
-from o3s.s3 import sigv4, sigv2, names, listing, crypto
+from o3s.s3 import sigv4, sigv2, names, listing, crypto, acl
 from o3s.s3 import xml as _xml
 from o3s.s3.body import BodyReader
 from o3s.s3.errors import S3Error, error_body
@@ -41,6 +42,9 @@ OVERRIDES = (('response-content-type', 'Content-Type'), ('response-content-langu
 _HEADER_CASE = {'content-type': 'Content-Type', 'content-encoding': 'Content-Encoding',
                 'content-disposition': 'Content-Disposition', 'content-language': 'Content-Language',
                 'cache-control': 'Cache-Control', 'expires': 'Expires'}
+BUCKET_ACL = 'acl/'
+OBJECT_ACL = 'oacl/'
+UPLOAD_ACL = 'x-o3s-acl'    # an upload's ACL, kept with its metadata until Complete
 STORAGE_CLASSES = ('STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING',
                    'GLACIER', 'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'EXPRESS_ONEZONE')
 
@@ -81,6 +85,10 @@ def _meta_get(pairs, name, default=None):
         if n == name:
             return v
     return default
+
+
+def _storage_class(v):
+    return _meta_get(decode_meta(v.meta), 'x-amz-storage-class', 'STANDARD') if v.meta else 'STANDARD'
 
 
 def request_meta(req):
@@ -181,7 +189,7 @@ class BytesSource:
 
 class Ctx:
     """One request in flight."""
-    __slots__ = ('req', 'auth', 'user', 'bucket', 'key', 'source', 'now', 'op', 'body', 'rid')
+    __slots__ = ('req', 'auth', 'user', 'anon', 'bucket', 'key', 'source', 'now', 'op', 'body', 'rid')
 
     def __init__(self, req, source, now, rid):
         self.req = req
@@ -190,6 +198,7 @@ class Ctx:
         self.rid = rid
         self.auth = None
         self.user = None
+        self.anon = False       # unsigned, and the --anonymous mode allows this operation
         self.bucket = ''
         self.key = ''
         self.op = 'Unknown'
@@ -314,10 +323,9 @@ class S3:
             auth = sigv2 if sigv2.applies(req) else sigv4
             a = auth.authenticate(req, self.users.credentials, c.now, None)
             if a is None:
-                if self.anonymous == 'read-write' or (self.anonymous == 'read' and op in READ_OPS):
-                    c.user = None
-                else:
-                    raise S3Error('AccessDenied')
+                # unsigned: the --anonymous mode, or else the ACLs (AllUsers grants) decide
+                c.user = None
+                c.anon = self.anonymous == 'read-write' or (self.anonymous == 'read' and op in READ_OPS)
             else:
                 c.auth = a
                 c.user = a.access_key
@@ -355,13 +363,91 @@ class S3:
         return r
 
     # ---- shared checks -----------------------------------------------------------------
-    def _need_bucket(self, c, bucket=None):
-        """The bucket must exist and the caller must own it."""
-        b = c.bucket if bucket is None else bucket
+    def _bucket_exists(self, b):
         if not self.store.bucket_exists(b):
             raise S3Error('NoSuchBucket', resource='/' + b, extra=[('BucketName', b)])
-        if not self.users.may_access(c.user, b):
-            raise S3Error('AccessDenied')
+
+    def _need_bucket(self, c, perm=None, bucket=None):
+        """The bucket must exist and the caller must own it, or hold `perm` through its ACL."""
+        b = c.bucket if bucket is None else bucket
+        self._bucket_exists(b)
+        if c.anon:
+            return
+        owner = self.users.owner(b)
+        if c.user is not None and c.user == owner:
+            return
+        if perm is not None and self._bucket_acl(b, owner).allows(c.user, perm):
+            return
+        raise S3Error('AccessDenied')
+
+    def _may(self, c, perm, bucket=None):
+        b = c.bucket if bucket is None else bucket
+        return c.anon or self._bucket_acl(b).allows(c.user, perm)
+
+    # ---- ACLs --------------------------------------------------------------------------
+    def _known_user(self, ak):
+        return ak in self.users.credentials
+
+    def _bucket_acl(self, b, owner=None):
+        owner = self.users.owner(b) if owner is None else owner
+        a = acl.decode(self.store.meta_get(BUCKET_ACL + b))
+        if a is None:
+            return acl.ACL(owner)
+        a.owner = owner
+        return a
+
+    def _object_acl(self, b, v):
+        a = acl.decode(self.store.meta_get(OBJECT_ACL + '%x' % v.vid))
+        return a if a is not None else acl.ACL(self.users.owner(b))
+
+    def _need_object(self, c, v, perm, bucket=None):
+        if c.anon or self._object_acl(c.bucket if bucket is None else bucket, v).allows(c.user, perm):
+            return
+        raise S3Error('AccessDenied')
+
+    def _new_object_acl(self, c, bucket=None):
+        """The ACL a write asks for (headers), or None for the default: private to the bucket
+        owner. An object another user writes is that user's."""
+        bowner = self.users.owner(c.bucket if bucket is None else bucket)
+        owner = c.user if c.user is not None else bowner
+        a = acl.from_headers(c.req.header, owner, bowner, self._known_user)
+        if a is None:
+            a = acl.ACL(owner)
+        return None if a.is_private(bowner) else a
+
+    def _set_object_acl(self, vid, a):
+        """Record (or clear) the ACL of the version written at log position `vid`."""
+        k = OBJECT_ACL + '%x' % vid
+        if a is not None:
+            self.store.meta_put(k, a.encode())
+        elif self.store.meta_get(k):
+            self.store.meta_put(k, b'')
+
+    def _wrote_acl(self, old, lsn, a):
+        """After a write at `lsn` that replaced version `old` (or None): ACL records follow."""
+        if old is not None:
+            self._set_object_acl(old.vid, None)
+        if a is not None:
+            self._set_object_acl(lsn, a)
+
+    def _deleted_version(self, bucket, key, vid):
+        """The version a DELETE removes for good (by id, or the null one), else None."""
+        if vid is None:
+            return self._replaced(bucket, key)
+        try:
+            return self.store.head(bucket, key, vid)
+        except LE.LogError:
+            return None
+
+    def _replaced(self, bucket, key):
+        """The version a write to an unversioned key replaces (its ACL goes with it)."""
+        if self.store.get_versioning(bucket) == 'Enabled':
+            return None
+        try:
+            v = self.store.head(bucket, key, 'null')
+        except LE.LogError:
+            return None
+        return v
 
     def _versioned(self, bucket):
         return self.store.get_versioning(bucket) != 'Off'
@@ -387,6 +473,8 @@ class S3:
 
     # ---- service -----------------------------------------------------------------------
     async def op_ListBuckets(self, c):
+        if c.user is None and not c.anon:
+            raise S3Error('AccessDenied')
         user = c.user if c.user is not None else self.users.default
         w = _xml.XmlWriter()
         w.start('ListAllMyBucketsResult', [('xmlns', S3_NS)])
@@ -415,6 +503,10 @@ class S3:
     # ---- buckets -----------------------------------------------------------------------
     async def op_CreateBucket(self, c):
         st = self.store
+        if c.user is None and not c.anon:
+            raise S3Error('AccessDenied')
+        owner = c.user or self.users.default
+        a = acl.from_headers(c.req.header, owner, owner, self._known_user)
         body = c.open_body(64 * 1024)
         data = await body.readall()
         _xml.parse_create_bucket(data)
@@ -424,6 +516,8 @@ class S3:
             raise S3Error('BucketAlreadyExists', extra=[('BucketName', c.bucket)])
         st.create_bucket(c.bucket)
         self.users.set_owner(c.bucket, c.user)
+        if a is not None and not a.is_private(owner):
+            st.meta_put(BUCKET_ACL + c.bucket, a.encode())
         await self._commit()
         return Response(200, [('Location', '/' + c.bucket)])
 
@@ -434,13 +528,15 @@ class S3:
         for u in self.uploads.for_bucket(c.bucket):
             self.uploads.end(u.upload_id)
         self.users.clear_owner(c.bucket)
+        if st.meta_get(BUCKET_ACL + c.bucket):
+            st.meta_put(BUCKET_ACL + c.bucket, b'')
         await self._commit()
         for u in self.uploads.for_bucket(c.bucket):
             self.uploads.forget(u.upload_id)
         return Response(204, [])
 
     async def op_HeadBucket(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.READ)
         return Response(200, [('x-amz-bucket-region', self.region)], b'', 0)
 
     async def op_GetBucketLocation(self, c):
@@ -475,45 +571,61 @@ class S3:
         return Response(200, [])
 
     async def op_GetBucketAcl(self, c):
-        self._need_bucket(c)
-        return self._acl(self.users.owner(c.bucket))
+        self._need_bucket(c, acl.READ_ACP)
+        return _xml_response(acl.to_xml(self._bucket_acl(c.bucket)))
 
     async def op_GetObjectAcl(self, c):
-        self._need_bucket(c)
+        self._bucket_exists(c.bucket)
         vid = c.req.query_get('versionId')
         _check_version_id(vid)
-        self._head_version(c, vid)
-        return self._acl(self.users.owner(c.bucket))
+        v = self._visible_version(c, vid)
+        self._need_object(c, v, acl.READ_ACP)
+        h = []
+        if vid is not None:
+            h.append(('x-amz-version-id', v.version_id()))
+        return _xml_response(acl.to_xml(self._object_acl(c.bucket, v)), 200, h)
 
-    def _acl(self, owner):
-        w = _xml.XmlWriter()
-        w.start('AccessControlPolicy', [('xmlns', S3_NS)])
-        _owner(w, owner)
-        w.start('AccessControlList')
-        w._parts.append('<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">')
-        w.elem('ID', owner)
-        w.elem('DisplayName', owner)
-        w._parts.append('</Grantee>')
-        w.elem('Permission', 'FULL_CONTROL')
-        w._parts.append('</Grant>')
-        w.end('AccessControlList')
-        w.end('AccessControlPolicy')
-        return _xml_response(w)
-
-    async def op_PutBucketAcl(self, c):
-        return await self._put_acl(c)
-
-    async def op_PutObjectAcl(self, c):
-        return await self._put_acl(c)
-
-    async def _put_acl(self, c):
-        self._need_bucket(c)
-        canned = c.req.header('x-amz-acl')
+    async def _requested_acl(self, c, owner, bucket_owner):
+        """PutBucketAcl / PutObjectAcl: the ACL from the headers or from the body, not both."""
         body = c.open_body(64 * 1024)
         data = await body.readall()
-        if (canned is None or canned == 'private') and not data.strip():
+        a = acl.from_headers(c.req.header, owner, bucket_owner, self._known_user)
+        if a is not None:
+            if data.strip():
+                raise S3Error('UnexpectedContent')
+            return a
+        if not data.strip():
+            raise S3Error('MissingSecurityHeader', extra=[('MissingHeaderName', 'x-amz-acl')])
+        return acl.parse_xml(data, owner, self._known_user)
+
+    async def op_PutBucketAcl(self, c):
+        self._need_bucket(c, acl.WRITE_ACP)
+        owner = self.users.owner(c.bucket)
+        a = await self._requested_acl(c, owner, owner)
+        st = self.store
+        if not a.is_private(owner):
+            st.meta_put(BUCKET_ACL + c.bucket, a.encode())
+        elif st.meta_get(BUCKET_ACL + c.bucket):
+            st.meta_put(BUCKET_ACL + c.bucket, b'')
+        else:
             return Response(200, [])
-        raise S3Error('NotImplemented', 'Only the private canned ACL is supported.')
+        await self._commit()
+        return Response(200, [])
+
+    async def op_PutObjectAcl(self, c):
+        self._bucket_exists(c.bucket)
+        vid = c.req.query_get('versionId')
+        _check_version_id(vid)
+        v = self._visible_version(c, vid)
+        self._need_object(c, v, acl.WRITE_ACP)
+        bowner = self.users.owner(c.bucket)
+        a = await self._requested_acl(c, self._object_acl(c.bucket, v).owner, bowner)
+        self._set_object_acl(v.vid, None if a.is_private(bowner) else a)
+        await self._commit()
+        h = []
+        if vid is not None:
+            h.append(('x-amz-version-id', v.version_id()))
+        return Response(200, h)
 
     # ---- listings ----------------------------------------------------------------------
     def _current(self, bucket):
@@ -542,11 +654,15 @@ class S3:
             f = [('LastModified', names.iso8601(v.mtime)), ('ETag', bytes(v.etag).decode()),
                  ('Size', str(v.size))]
             if owner is not None:
-                f.append(('Owner', [('ID', owner), ('DisplayName', owner)]))
-            sc = _meta_get(decode_meta(v.meta), 'x-amz-storage-class', 'STANDARD') if v.meta else 'STANDARD'
-            f.append(('StorageClass', sc))
+                o = self._object_owner(v, owner)
+                f.append(('Owner', [('ID', o), ('DisplayName', o)]))
+            f.append(('StorageClass', _storage_class(v)))
             return f
         return fields
+
+    def _object_owner(self, v, bucket_owner):
+        raw = self.store.meta_get(OBJECT_ACL + '%x' % v.vid)
+        return acl.decode(raw).owner if raw else bucket_owner
 
     def _list_params(self, c):
         q = c.req.query_get
@@ -557,7 +673,7 @@ class S3:
         return prefix, delimiter, max_keys, enc
 
     async def op_ListObjects(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.READ)
         prefix, delimiter, max_keys, enc = self._list_params(c)
         marker = c.req.query_get('marker') or ''
         entries, seek = self._current(c.bucket)
@@ -568,7 +684,7 @@ class S3:
         return Response(200, [('Content-Type', 'application/xml')], body)
 
     async def op_ListObjectsV2(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.READ)
         prefix, delimiter, max_keys, enc = self._list_params(c)
         q = c.req.query_get
         token = q('continuation-token')
@@ -587,7 +703,7 @@ class S3:
         return Response(200, [('Content-Type', 'application/xml')], body)
 
     async def op_ListObjectVersions(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.READ)
         prefix, delimiter, max_keys, enc = self._list_params(c)
         q = c.req.query_get
         key_marker = q('key-marker') or ''
@@ -623,8 +739,9 @@ class S3:
                 return 'DeleteMarker', f
             f.append(('ETag', bytes(v.etag).decode()))
             f.append(('Size', str(v.size)))
-            f.append(('StorageClass', 'STANDARD'))
-            f.append(('Owner', [('ID', owner), ('DisplayName', owner)]))
+            f.append(('StorageClass', _storage_class(v)))
+            o = self._object_owner(v, owner)
+            f.append(('Owner', [('ID', o), ('DisplayName', o)]))
             return 'Version', f
 
         page = listing.list_versions(gen(0), prefix, delimiter, max_keys, key_marker or None, vid_marker or None, seek)
@@ -651,6 +768,16 @@ class S3:
             err.headers = [('x-amz-delete-marker', 'true'), ('x-amz-version-id', vid), ('Allow', 'DELETE')]
             raise err
 
+    def _visible_version(self, c, vid, bucket=None, key=None):
+        """_head_version for a caller the object's ACL will then judge; one who may not list the
+        bucket learns nothing of what is missing (AccessDenied, as S3 answers)."""
+        try:
+            return self._head_version(c, vid, bucket, key)
+        except S3Error as e:
+            if e.code in ('NoSuchKey', 'NoSuchVersion') and not self._may(c, acl.READ, bucket):
+                raise S3Error('AccessDenied')
+            raise
+
     def _object_headers(self, v, bucket, h):
         h.append(('ETag', bytes(v.etag).decode()))
         h.append(('Last-Modified', names.http_date(v.mtime)))
@@ -659,6 +786,8 @@ class S3:
         for n, val in meta:
             if n == 'content-type':
                 ctype = val
+            elif n == 'x-amz-mp-parts':
+                continue    # our part table (GET ?partNumber), not a header
             elif n in _HEADER_CASE:
                 h.append((_HEADER_CASE[n], val))
             else:
@@ -674,11 +803,12 @@ class S3:
         return await self._get(c, False)
 
     async def _get(self, c, head):
-        self._need_bucket(c)
+        self._bucket_exists(c.bucket)
         req = c.req
         vid = req.query_get('versionId')
         _check_version_id(vid)
-        v = self._head_version(c, vid)
+        v = self._visible_version(c, vid)
+        self._need_object(c, v, acl.READ)
         etag = bytes(v.etag).decode()
         cond = names.check_conditions(req.header, etag, v.mtime, req.method, c.now)
         if cond == 304:
@@ -787,17 +917,20 @@ class S3:
         return w, body
 
     async def op_PutObject(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         meta = request_meta(c.req)
+        a = self._new_object_acl(c)
         self._write_conditions(c)
         w, body = await self._receive(c, c.bucket, c.key, MAX_PUT)
         etag = names.etag(body.md5_hex)
         self._write_conditions(c)    # again: another writer may have won while the body arrived
+        old = self._replaced(c.bucket, c.key)
         try:
             lsn, vid = w.finish(etag.encode(), encode_meta(meta))
         except BaseException:
             w.abort()
             raise
+        self._wrote_acl(old, lsn, a)
         await self._commit()
         h = [('ETag', etag)]
         if self._versioned(c.bucket):
@@ -808,14 +941,16 @@ class S3:
         return Response(200, h)
 
     async def op_DeleteObject(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         vid = c.req.query_get('versionId')
         _check_version_id(vid)
         h = []
+        gone = self._deleted_version(c.bucket, c.key, vid)
         try:
             lsn, marker, rvid = self.store.delete_object(c.bucket, c.key, vid)
         except LE.NoSuchVersion:
             return Response(204, h, b'', None)
+        self._wrote_acl(gone, 0, None)
         if lsn is not None:
             await self._commit()
         if marker:
@@ -825,7 +960,7 @@ class S3:
         return Response(204, h, b'', None)
 
     async def op_DeleteObjects(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         body = c.open_body(MAX_XML_BODY)
         data = await body.readall()
         quiet, objs = _xml.parse_delete(data)
@@ -838,10 +973,12 @@ class S3:
             try:
                 names.validate_key(key)
                 _check_version_id(vid)
+                gone = self._deleted_version(c.bucket, key, vid)
                 try:
                     lsn, marker, rvid = st.delete_object(c.bucket, key, vid)
                 except LE.NoSuchVersion:
                     lsn, marker, rvid = None, False, vid
+                self._wrote_acl(gone, 0, None)
                 if lsn is not None:
                     changed = True
                 results.append((key, vid, marker, rvid, None))
@@ -898,17 +1035,20 @@ class S3:
                                   extra=[('ArgumentName', 'x-amz-copy-source'), ('ArgumentValue', src)])
         if sb.startswith('.') or not self.store.bucket_exists(sb):
             raise S3Error('NoSuchBucket', resource='/' + sb, extra=[('BucketName', sb)])
-        if not self.users.may_access(c.user, sb):
-            raise S3Error('AccessDenied')
         _check_version_id(svid)
         try:
             v = self.store.head(sb, sk, svid)
         except LE.NoSuchKey:
+            if not self._may(c, acl.READ, sb):
+                raise S3Error('AccessDenied')
             raise S3Error('NoSuchKey', extra=[('Key', sk)])
         except LE.NoSuchVersion:
+            if not self._may(c, acl.READ, sb):
+                raise S3Error('AccessDenied')
             raise S3Error('NoSuchVersion', extra=[('Key', sk), ('VersionId', svid)])
         except LE.MethodNotAllowed:
             raise S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.')
+        self._need_object(c, v, acl.READ, sb)
         # x-amz-copy-source-if-*: the same rules as GET's conditionals, but every failure is a 412
         hv = c.req.header
 
@@ -919,7 +1059,7 @@ class S3:
         return sb, sk, svid, v
 
     async def op_CopyObject(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         sb, sk, svid, v = self._copy_source(c)
         directive = (c.req.header('x-amz-metadata-directive') or 'COPY').upper()
         if directive not in ('COPY', 'REPLACE'):
@@ -944,7 +1084,10 @@ class S3:
         while await body.read() is not None:
             pass
         self._write_conditions(c)
+        a = self._new_object_acl(c)
+        old = self._replaced(c.bucket, c.key)
         lsn, vid = mp.compose(self.store, c.bucket, c.key, [v], bytes(v.etag), encode_meta(meta))
+        self._wrote_acl(old, lsn, a)
         await self._commit()
         nv = self.store.head(c.bucket, c.key)
         w = _xml.XmlWriter()
@@ -975,8 +1118,11 @@ class S3:
         return int(pn)
 
     async def op_CreateMultipartUpload(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         meta = request_meta(c.req)
+        a = self._new_object_acl(c)
+        if a is not None:
+            meta.append((UPLOAD_ACL, a.encode().decode()))
         body = c.open_body(64 * 1024)
         await body.readall()
         u = self.uploads.create(c.bucket, c.key, c.user or self.users.default, c.now, encode_meta(meta))
@@ -989,7 +1135,7 @@ class S3:
         return _xml_response(w)
 
     async def op_UploadPart(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         pn = self._part_number(c)
         u = self._upload(c)
         w, body = await self._receive(c, mp.PARTS_BUCKET, mp.part_key(u.upload_id, pn), MAX_PUT)
@@ -1010,7 +1156,7 @@ class S3:
         return Response(200, h)
 
     async def op_UploadPartCopy(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         pn = self._part_number(c)
         u = self._upload(c)
         sb, sk, svid, v = self._copy_source(c)
@@ -1061,7 +1207,7 @@ class S3:
         return _xml_response(x, 200, h)
 
     async def op_CompleteMultipartUpload(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         u = self._upload(c)
         body = c.open_body(MAX_XML_BODY)
         wanted = _xml.parse_complete_multipart(await body.readall())
@@ -1085,8 +1231,12 @@ class S3:
         self._write_conditions(c)
         etag = names.multipart_etag(md5s)
         meta = decode_meta(u.meta)
+        a_text = _meta_get(meta, UPLOAD_ACL)
+        meta = [(n, val) for n, val in meta if n != UPLOAD_ACL]
         meta.append(('x-amz-mp-parts', ','.join(sizes)))
+        old = self._replaced(c.bucket, c.key)
         lsn, vid = mp.compose(self.store, c.bucket, c.key, versions, etag.encode(), encode_meta(meta))
+        self._wrote_acl(old, lsn, acl.decode(a_text.encode()) if a_text else None)
         self.uploads.end(u.upload_id)
         await self._commit()
         self.uploads.forget(u.upload_id)
@@ -1103,7 +1253,7 @@ class S3:
         return _xml_response(w, 200, h)
 
     async def op_AbortMultipartUpload(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.WRITE)
         u = self._upload(c)
         self.uploads.end(u.upload_id)
         await self._commit()
@@ -1111,7 +1261,9 @@ class S3:
         return Response(204, [], b'', None)
 
     async def op_ListParts(self, c):
-        self._need_bucket(c)
+        self._bucket_exists(c.bucket)
+        if not self._may(c, acl.WRITE):
+            self._need_bucket(c, acl.READ)
         u = self._upload(c)
         q = c.req.query_get
         max_parts = listing.parse_max_keys(q('max-parts'), 'max-parts')
@@ -1150,7 +1302,7 @@ class S3:
         return _xml_response(w)
 
     async def op_ListMultipartUploads(self, c):
-        self._need_bucket(c)
+        self._need_bucket(c, acl.READ)
         q = c.req.query_get
         prefix = q('prefix') or ''
         delimiter = q('delimiter') or ''

@@ -89,7 +89,3 @@ class Users:
 
     def clear_owner(self, bucket):
         self.store.meta_put(OWNER_PREFIX + bucket, b'')
-
-    def may_access(self, user, bucket):
-        """user None = anonymous (the server already checked the anonymous mode)."""
-        return user is None or self.owner(bucket) == user
