@@ -187,8 +187,17 @@ def test_bucket_lifecycle_and_errors(n):
 def test_unimplemented_subresources_and_methods(n):
     s3, a, b, anon = n
     bucket(a)
+    # a configuration the node never holds: GET says there is none, as S3 does; setting one is 501
     r = a.req('GET', '/bkt', 'policy')
-    assert (r.status, r.code) == (501, 'NotImplemented')
+    assert (r.status, r.code) == (404, 'NoSuchBucketPolicy')
+    r = a.req('GET', '/bkt', 'lifecycle')
+    assert (r.status, r.code) == (404, 'NoSuchLifecycleConfiguration')
+    r = a.req('GET', '/bkt', 'logging')
+    assert r.status == 200 and r.xml().tag == 'BucketLoggingStatus' and not r.xml().children
+    assert b.req('GET', '/bkt', 'cors').code == 'AccessDenied'
+    for sub in ('policy', 'cors', 'lifecycle', 'website', 'encryption'):
+        r = a.req('PUT', '/bkt', sub, body=b'<x/>')
+        assert (r.status, r.code) == (501, 'NotImplemented'), sub
     r = a.req('POST', '/bkt')
     assert r.status == 405
     r = a.req('GET', '/bkt', 'acl')

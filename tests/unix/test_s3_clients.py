@@ -172,6 +172,33 @@ def test_acls_with_boto3_and_bare_http(s3node):
     assert bob.get_object(Bucket="pubacl", Key="closed")["Body"].read() == b"mine"
 
 
+def test_tagging_with_boto3(s3node):
+    _, port = s3node
+    alice = client(port)
+    alice.create_bucket(Bucket="tagged")
+    alice.put_object(Bucket="tagged", Key="k", Body=b"x", Tagging="project=blue&owner=ops%20team")
+    assert alice.head_object(Bucket="tagged", Key="k")["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "2"
+    assert alice.get_object_tagging(Bucket="tagged", Key="k")["TagSet"] == [
+        {"Key": "project", "Value": "blue"}, {"Key": "owner", "Value": "ops team"}]
+    alice.put_object_tagging(Bucket="tagged", Key="k", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    alice.copy_object(Bucket="tagged", Key="c", CopySource={"Bucket": "tagged", "Key": "k"})
+    assert alice.get_object_tagging(Bucket="tagged", Key="c")["TagSet"] == [{"Key": "a", "Value": "b"}]
+    with pytest.raises(ClientError) as e:
+        alice.put_object_tagging(Bucket="tagged", Key="k", Tagging={
+            "TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(11)]})
+    assert code(e) == ("InvalidTag", 400)
+    alice.delete_object_tagging(Bucket="tagged", Key="k")
+    assert alice.get_object_tagging(Bucket="tagged", Key="k")["TagSet"] == []
+    with pytest.raises(ClientError) as e:
+        alice.get_bucket_tagging(Bucket="tagged")
+    assert code(e) == ("NoSuchTagSet", 404)
+    alice.put_bucket_tagging(Bucket="tagged", Tagging={"TagSet": [{"Key": "team", "Value": "storage"}]})
+    assert alice.get_bucket_tagging(Bucket="tagged")["TagSet"] == [{"Key": "team", "Value": "storage"}]
+    with pytest.raises(ClientError) as e:
+        alice.get_bucket_policy(Bucket="tagged")
+    assert code(e) == ("NoSuchBucketPolicy", 404)
+
+
 def test_versioning(s3node):
     _, port = s3node
     c = client(port)

@@ -4,7 +4,8 @@ headers and a body (bytes, or an iterator of chunks with a known length) out.
 Owns: authentication and authorisation of each request (SigV4, or v2 for old presigned URLs,
 against `Users.credentials`, the `--anonymous off|read|read-write` mode, bucket ownership and
 ACLs: a bucket's in the META record `acl/<bucket>`, an object version's in `oacl/<version>`,
-written only when they differ from "private to the bucket owner"), the per-operation logic and its S3
+written only when they differ from "private to the bucket owner"), tags (META `otag/<version>`,
+`btag/<bucket>`), the per-operation logic and its S3
 error codes, how object metadata is kept in a version's `meta` bytes, and durability (every
 change is flushed before it is acknowledged).
 
@@ -14,11 +15,11 @@ change is flushed before it is acknowledged).
 copies). Under CPython a test drives it to completion with `run(coro)`.
 """
 
-from o3s.s3 import sigv4, sigv2, names, listing, crypto, acl
+from o3s.s3 import sigv4, sigv2, names, listing, crypto, acl, tagging
 from o3s.s3 import xml as _xml
 from o3s.s3.body import BodyReader
 from o3s.s3.errors import S3Error, error_body
-from o3s.s3.router import route, READ_OPS
+from o3s.s3.router import route, READ_OPS, UNSET_CONFIG
 from o3s.s3 import multipart as mp
 from o3s.s3.users import Users
 from o3s.http import url as _url
@@ -44,7 +45,10 @@ _HEADER_CASE = {'content-type': 'Content-Type', 'content-encoding': 'Content-Enc
                 'cache-control': 'Cache-Control', 'expires': 'Expires'}
 BUCKET_ACL = 'acl/'
 OBJECT_ACL = 'oacl/'
-UPLOAD_ACL = 'x-o3s-acl'    # an upload's ACL, kept with its metadata until Complete
+UPLOAD_ACL = 'x-o3s-acl'    # an upload's ACL and tags, kept with its metadata until Complete
+OBJECT_TAGS = 'otag/'
+BUCKET_TAGS = 'btag/'
+UPLOAD_TAGS = 'x-o3s-tagging'
 STORAGE_CLASSES = ('STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING',
                    'GLACIER', 'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'EXPRESS_ONEZONE')
 
@@ -310,8 +314,12 @@ class S3:
                      'DeleteObjects', 'CopyObject', 'CreateMultipartUpload', 'UploadPart',
                      'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
                      'ListMultipartUploads', 'GetBucketAcl', 'GetObjectAcl', 'PutBucketAcl',
-                     'PutObjectAcl', 'NotImplemented', 'MethodNotAllowed'):
+                     'PutObjectAcl', 'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging',
+                     'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging',
+                     'NotImplemented', 'MethodNotAllowed'):
             self._ops[name] = getattr(self, 'op_' + name)
+        for sub, op, code in UNSET_CONFIG:
+            self._ops[op] = self.op_GetUnsetConfig
 
     # ---- entry -------------------------------------------------------------------------
     async def handle(self, c):
@@ -415,20 +423,30 @@ class S3:
             a = acl.ACL(owner)
         return None if a.is_private(bowner) else a
 
-    def _set_object_acl(self, vid, a):
-        """Record (or clear) the ACL of the version written at log position `vid`."""
-        k = OBJECT_ACL + '%x' % vid
-        if a is not None:
-            self.store.meta_put(k, a.encode())
+    def _set_meta(self, k, value):
+        """Record `value` (bytes) under META key k, or clear it (None, b'') if it was set."""
+        if value:
+            self.store.meta_put(k, value)
         elif self.store.meta_get(k):
             self.store.meta_put(k, b'')
 
-    def _wrote_acl(self, old, lsn, a):
-        """After a write at `lsn` that replaced version `old` (or None): ACL records follow."""
+    def _set_object_acl(self, vid, a):
+        """Record (or clear) the ACL of the version written at log position `vid`."""
+        self._set_meta(OBJECT_ACL + '%x' % vid, None if a is None else a.encode())
+
+    def _wrote_extras(self, old, lsn, a, tags):
+        """After a write at `lsn` that replaced version `old` (or None): its ACL and tag
+        records follow (the replaced version's go)."""
         if old is not None:
             self._set_object_acl(old.vid, None)
+            self._set_meta(OBJECT_TAGS + '%x' % old.vid, None)
         if a is not None:
             self._set_object_acl(lsn, a)
+        if tags:
+            self._set_meta(OBJECT_TAGS + '%x' % lsn, tagging.encode(tags))
+
+    def _object_tags(self, v):
+        return tagging.decode(self.store.meta_get(OBJECT_TAGS + '%x' % v.vid))
 
     def _deleted_version(self, bucket, key, vid):
         """The version a DELETE removes for good (by id, or the null one), else None."""
@@ -528,8 +546,8 @@ class S3:
         for u in self.uploads.for_bucket(c.bucket):
             self.uploads.end(u.upload_id)
         self.users.clear_owner(c.bucket)
-        if st.meta_get(BUCKET_ACL + c.bucket):
-            st.meta_put(BUCKET_ACL + c.bucket, b'')
+        self._set_meta(BUCKET_ACL + c.bucket, None)
+        self._set_meta(BUCKET_TAGS + c.bucket, None)
         await self._commit()
         for u in self.uploads.for_bucket(c.bucket):
             self.uploads.forget(u.upload_id)
@@ -602,13 +620,7 @@ class S3:
         self._need_bucket(c, acl.WRITE_ACP)
         owner = self.users.owner(c.bucket)
         a = await self._requested_acl(c, owner, owner)
-        st = self.store
-        if not a.is_private(owner):
-            st.meta_put(BUCKET_ACL + c.bucket, a.encode())
-        elif st.meta_get(BUCKET_ACL + c.bucket):
-            st.meta_put(BUCKET_ACL + c.bucket, b'')
-        else:
-            return Response(200, [])
+        self._set_meta(BUCKET_ACL + c.bucket, None if a.is_private(owner) else a.encode())
         await self._commit()
         return Response(200, [])
 
@@ -626,6 +638,83 @@ class S3:
         if vid is not None:
             h.append(('x-amz-version-id', v.version_id()))
         return Response(200, h)
+
+    # ---- tags and unset configurations ---------------------------------------------------
+    async def op_GetObjectTagging(self, c):
+        self._bucket_exists(c.bucket)
+        vid = c.req.query_get('versionId')
+        _check_version_id(vid)
+        v = self._visible_version(c, vid)
+        self._need_object(c, v, acl.READ)
+        h = []
+        if self._versioned(c.bucket):
+            h.append(('x-amz-version-id', v.version_id()))
+        return _xml_response(tagging.to_xml(self._object_tags(v)), 200, h)
+
+    async def _tag_target(self, c):
+        self._need_bucket(c, acl.WRITE)
+        vid = c.req.query_get('versionId')
+        _check_version_id(vid)
+        v = self._head_version(c, vid)
+        h = []
+        if self._versioned(c.bucket):
+            h.append(('x-amz-version-id', v.version_id()))
+        return v, h
+
+    async def op_PutObjectTagging(self, c):
+        v, h = await self._tag_target(c)
+        body = c.open_body(64 * 1024)
+        tags = tagging.parse_xml(await body.readall())
+        self._set_meta(OBJECT_TAGS + '%x' % v.vid, tagging.encode(tags))
+        await self._commit()
+        return Response(200, h)
+
+    async def op_DeleteObjectTagging(self, c):
+        v, h = await self._tag_target(c)
+        self._set_meta(OBJECT_TAGS + '%x' % v.vid, None)
+        await self._commit()
+        return Response(204, h, b'', None)
+
+    async def op_GetBucketTagging(self, c):
+        self._need_bucket(c)
+        tags = tagging.decode(self.store.meta_get(BUCKET_TAGS + c.bucket))
+        if not tags:
+            raise S3Error('NoSuchTagSet', extra=[('BucketName', c.bucket)])
+        return _xml_response(tagging.to_xml(tags))
+
+    async def op_PutBucketTagging(self, c):
+        self._need_bucket(c)
+        body = c.open_body(64 * 1024)
+        tags = tagging.parse_xml(await body.readall(), tagging.BUCKET_LIMIT)
+        self._set_meta(BUCKET_TAGS + c.bucket, tagging.encode(tags))
+        await self._commit()
+        return Response(204, [], b'', None)
+
+    async def op_DeleteBucketTagging(self, c):
+        self._need_bucket(c)
+        self._set_meta(BUCKET_TAGS + c.bucket, None)
+        await self._commit()
+        return Response(204, [], b'', None)
+
+    async def op_GetUnsetConfig(self, c):
+        """GET of a bucket configuration this node never holds: S3's answer for a bucket without
+        one (a 404 with its own code, or an empty document)."""
+        self._need_bucket(c)
+        for sub, op, code in UNSET_CONFIG:
+            if op == c.op:
+                if code is not None:
+                    raise S3Error(code, extra=[('BucketName', c.bucket)])
+                w = _xml.XmlWriter()
+                root = {'GetBucketLogging': 'BucketLoggingStatus',
+                        'GetBucketNotificationConfiguration': 'NotificationConfiguration',
+                        'GetBucketRequestPayment': 'RequestPaymentConfiguration',
+                        'GetBucketAccelerateConfiguration': 'AccelerateConfiguration'}[op]
+                w.start(root, [('xmlns', S3_NS)])
+                if root == 'RequestPaymentConfiguration':
+                    w.elem('Payer', 'BucketOwner')
+                w.end(root)
+                return _xml_response(w)
+        raise S3Error('NotImplemented')
 
     # ---- listings ----------------------------------------------------------------------
     def _current(self, bucket):
@@ -821,6 +910,8 @@ class S3:
         h = []
         self._object_headers(v, c.bucket, h)
         h.append(('Accept-Ranges', 'bytes'))
+        if self.store.meta_get(OBJECT_TAGS + '%x' % v.vid):
+            h.append(('x-amz-tagging-count', str(len(self._object_tags(v)))))
         size = v.size
         status = 200
         start = 0
@@ -920,6 +1011,7 @@ class S3:
         self._need_bucket(c, acl.WRITE)
         meta = request_meta(c.req)
         a = self._new_object_acl(c)
+        tags = tagging.parse_header(c.req.header('x-amz-tagging'))
         self._write_conditions(c)
         w, body = await self._receive(c, c.bucket, c.key, MAX_PUT)
         etag = names.etag(body.md5_hex)
@@ -930,7 +1022,7 @@ class S3:
         except BaseException:
             w.abort()
             raise
-        self._wrote_acl(old, lsn, a)
+        self._wrote_extras(old, lsn, a, tags)
         await self._commit()
         h = [('ETag', etag)]
         if self._versioned(c.bucket):
@@ -950,7 +1042,7 @@ class S3:
             lsn, marker, rvid = self.store.delete_object(c.bucket, c.key, vid)
         except LE.NoSuchVersion:
             return Response(204, h, b'', None)
-        self._wrote_acl(gone, 0, None)
+        self._wrote_extras(gone, 0, None, None)
         if lsn is not None:
             await self._commit()
         if marker:
@@ -978,7 +1070,7 @@ class S3:
                     lsn, marker, rvid = st.delete_object(c.bucket, key, vid)
                 except LE.NoSuchVersion:
                     lsn, marker, rvid = None, False, vid
-                self._wrote_acl(gone, 0, None)
+                self._wrote_extras(gone, 0, None, None)
                 if lsn is not None:
                     changed = True
                 results.append((key, vid, marker, rvid, None))
@@ -1083,11 +1175,19 @@ class S3:
         body = c.open_body(0)   # CopyObject has no body; this also checks the (empty) payload hash
         while await body.read() is not None:
             pass
+        tdir = (c.req.header('x-amz-tagging-directive') or 'COPY').upper()
+        if tdir == 'COPY':
+            tags = self._object_tags(v)
+        elif tdir == 'REPLACE':
+            tags = tagging.parse_header(c.req.header('x-amz-tagging'))
+        else:
+            raise S3Error('InvalidArgument', 'Unknown tagging directive.',
+                          extra=[('ArgumentName', 'x-amz-tagging-directive'), ('ArgumentValue', tdir)])
         self._write_conditions(c)
         a = self._new_object_acl(c)
         old = self._replaced(c.bucket, c.key)
         lsn, vid = mp.compose(self.store, c.bucket, c.key, [v], bytes(v.etag), encode_meta(meta))
-        self._wrote_acl(old, lsn, a)
+        self._wrote_extras(old, lsn, a, tags)
         await self._commit()
         nv = self.store.head(c.bucket, c.key)
         w = _xml.XmlWriter()
@@ -1123,6 +1223,9 @@ class S3:
         a = self._new_object_acl(c)
         if a is not None:
             meta.append((UPLOAD_ACL, a.encode().decode()))
+        tags = tagging.parse_header(c.req.header('x-amz-tagging'))
+        if tags:
+            meta.append((UPLOAD_TAGS, tagging.encode(tags).decode()))
         body = c.open_body(64 * 1024)
         await body.readall()
         u = self.uploads.create(c.bucket, c.key, c.user or self.users.default, c.now, encode_meta(meta))
@@ -1232,11 +1335,13 @@ class S3:
         etag = names.multipart_etag(md5s)
         meta = decode_meta(u.meta)
         a_text = _meta_get(meta, UPLOAD_ACL)
-        meta = [(n, val) for n, val in meta if n != UPLOAD_ACL]
+        t_text = _meta_get(meta, UPLOAD_TAGS)
+        meta = [(n, val) for n, val in meta if n != UPLOAD_ACL and n != UPLOAD_TAGS]
         meta.append(('x-amz-mp-parts', ','.join(sizes)))
         old = self._replaced(c.bucket, c.key)
         lsn, vid = mp.compose(self.store, c.bucket, c.key, versions, etag.encode(), encode_meta(meta))
-        self._wrote_acl(old, lsn, acl.decode(a_text.encode()) if a_text else None)
+        self._wrote_extras(old, lsn, acl.decode(a_text.encode()) if a_text else None,
+                           tagging.decode(t_text.encode()) if t_text else None)
         self.uploads.end(u.upload_id)
         await self._commit()
         self.uploads.forget(u.upload_id)

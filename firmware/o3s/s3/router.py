@@ -1,12 +1,29 @@
 """Request routing for the S3 API (path-style): method + path + query → (operation, bucket, key).
 
 Owns the table of S3 operations this node answers and the names `/metrics` counts them by.
-Sub-resources we do not implement (acl writes, policy, tagging, cors, lifecycle, …) route to
+Sub-resources we do not implement (policy, cors, lifecycle, …) route to
 'NotImplemented' so the client gets a clear 501 instead of a wrong answer from a neighbour operation.
 """
 
+# Bucket configurations this node never holds: GET answers what S3 answers for a bucket without
+# one (the operation's name, and the error code or None for an empty document); PUT is 501.
+UNSET_CONFIG = (('policy', 'GetBucketPolicy', 'NoSuchBucketPolicy'),
+                ('policyStatus', 'GetBucketPolicyStatus', 'NoSuchBucketPolicy'),
+                ('cors', 'GetBucketCors', 'NoSuchCORSConfiguration'),
+                ('lifecycle', 'GetBucketLifecycleConfiguration', 'NoSuchLifecycleConfiguration'),
+                ('website', 'GetBucketWebsite', 'NoSuchWebsiteConfiguration'),
+                ('encryption', 'GetBucketEncryption', 'ServerSideEncryptionConfigurationNotFoundError'),
+                ('replication', 'GetBucketReplication', 'ReplicationConfigurationNotFoundError'),
+                ('object-lock', 'GetObjectLockConfiguration', 'ObjectLockConfigurationNotFoundError'),
+                ('ownershipControls', 'GetBucketOwnershipControls', 'OwnershipControlsNotFoundError'),
+                ('publicAccessBlock', 'GetPublicAccessBlock', 'NoSuchPublicAccessBlockConfiguration'),
+                ('logging', 'GetBucketLogging', None),
+                ('notification', 'GetBucketNotificationConfiguration', None),
+                ('requestPayment', 'GetBucketRequestPayment', None),
+                ('accelerate', 'GetBucketAccelerateConfiguration', None))
+
 # Bucket sub-resources that would change the meaning of a request if we ignored them.
-_UNSUPPORTED = ('policy', 'tagging', 'cors', 'lifecycle', 'website', 'replication', 'logging',
+_UNSUPPORTED = ('policy', 'cors', 'lifecycle', 'website', 'replication', 'logging',
                 'notification', 'encryption', 'object-lock', 'requestPayment', 'accelerate',
                 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'ownershipControls',
                 'publicAccessBlock', 'policyStatus', 'retention', 'legal-hold', 'torrent',
@@ -38,6 +55,15 @@ def route(req):
         if m == 'GET':
             return 'ListBuckets', '', ''
         return 'MethodNotAllowed', '', ''
+    if _has(req, 'tagging'):
+        if m in ('GET', 'PUT', 'DELETE'):
+            return {'GET': 'Get', 'PUT': 'Put', 'DELETE': 'Delete'}[m] + ('ObjectTagging' if key else 'BucketTagging'), \
+                bucket, key
+        return 'MethodNotAllowed', bucket, key
+    if m == 'GET' and not key:
+        for sub, op, code in UNSET_CONFIG:
+            if _has(req, sub):
+                return op, bucket, ''
     for n, v in req.query:
         if n in _UNSUPPORTED:
             return 'NotImplemented', bucket, key
@@ -105,4 +131,5 @@ def route(req):
 # Operations an anonymous caller may run in `--anonymous read` mode.
 READ_OPS = ('ListBuckets', 'GetBucketLocation', 'GetBucketVersioning', 'ListObjectVersions',
             'ListMultipartUploads', 'ListObjectsV2', 'ListObjects', 'HeadBucket', 'GetObject',
-            'HeadObject', 'ListParts', 'GetBucketAcl', 'GetObjectAcl')
+            'HeadObject', 'ListParts', 'GetBucketAcl', 'GetObjectAcl', 'GetObjectTagging',
+            'GetBucketTagging') + tuple([op for sub, op, code in UNSET_CONFIG])
