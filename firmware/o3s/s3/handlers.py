@@ -592,12 +592,18 @@ class S3:
         self._need_bucket(c, acl.READ_ACP)
         return _xml_response(acl.to_xml(self._bucket_acl(c.bucket)))
 
-    async def op_GetObjectAcl(self, c):
+    def _object_for(self, c, perm):
+        """The version (?versionId or the current one) a sub-resource request names, and its
+        id, once the caller may `perm` it."""
         self._bucket_exists(c.bucket)
         vid = c.req.query_get('versionId')
         _check_version_id(vid)
         v = self._visible_version(c, vid)
-        self._need_object(c, v, acl.READ_ACP)
+        self._need_object(c, v, perm)
+        return v, vid
+
+    async def op_GetObjectAcl(self, c):
+        v, vid = self._object_for(c, acl.READ_ACP)
         h = []
         if vid is not None:
             h.append(('x-amz-version-id', v.version_id()))
@@ -625,11 +631,7 @@ class S3:
         return Response(200, [])
 
     async def op_PutObjectAcl(self, c):
-        self._bucket_exists(c.bucket)
-        vid = c.req.query_get('versionId')
-        _check_version_id(vid)
-        v = self._visible_version(c, vid)
-        self._need_object(c, v, acl.WRITE_ACP)
+        v, vid = self._object_for(c, acl.WRITE_ACP)
         bowner = self.users.owner(c.bucket)
         a = await self._requested_acl(c, self._object_acl(c.bucket, v).owner, bowner)
         self._set_object_acl(v.vid, None if a.is_private(bowner) else a)
@@ -641,11 +643,7 @@ class S3:
 
     # ---- tags and unset configurations ---------------------------------------------------
     async def op_GetObjectTagging(self, c):
-        self._bucket_exists(c.bucket)
-        vid = c.req.query_get('versionId')
-        _check_version_id(vid)
-        v = self._visible_version(c, vid)
-        self._need_object(c, v, acl.READ)
+        v, vid = self._object_for(c, acl.READ)
         h = []
         if self._versioned(c.bucket):
             h.append(('x-amz-version-id', v.version_id()))
