@@ -631,3 +631,47 @@ def test_concurrent_puts_share_a_flush_and_none_is_answered_before_it_is_durable
     f = dev.flushes
     put(a, '/bkt/alone', b'x')
     assert dev.flushes == f + 1 and st.get_object('bkt', 'alone') == b'x'
+
+
+def test_checksum_sent_with_a_put_is_returned_only_when_asked_for(n):
+    s3, a, b, anon = n
+    bucket(a)
+    data = b'checksummed body'
+    ck = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    r = put(a, '/bkt/k', data, [('x-amz-checksum-sha256', ck)])
+    assert r.headers['x-amz-checksum-sha256'] == ck
+    assert 'x-amz-checksum-sha256' not in a.req('GET', '/bkt/k').headers
+    g = a.req('GET', '/bkt/k', headers=[('x-amz-checksum-mode', 'ENABLED')])
+    assert g.body == data and g.headers['x-amz-checksum-sha256'] == ck
+    assert a.req('HEAD', '/bkt/k', headers=[('x-amz-checksum-mode', 'ENABLED')]).headers['x-amz-checksum-sha256'] == ck
+    # a range is not the object the checksum covers
+    r = a.req('GET', '/bkt/k', headers=[('x-amz-checksum-mode', 'ENABLED'), ('Range', 'bytes=0-3')])
+    assert r.status == 206 and 'x-amz-checksum-sha256' not in r.headers
+    # a wrong one is refused and nothing is stored
+    before = dump(s3.store)
+    r = a.req('PUT', '/bkt/k', headers=[('x-amz-checksum-sha256', ck)], body=b'other body')
+    assert r.status == 400
+    unchanged(s3, before)
+
+
+def test_get_object_attributes(n):
+    s3, a, b, anon = n
+    bucket(a)
+    data = b'attributes'
+    ck = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    put(a, '/bkt/k', data, [('x-amz-checksum-sha256', ck), ('x-amz-storage-class', 'STANDARD_IA')])
+    r = a.req('GET', '/bkt/k', 'attributes', headers=[('x-amz-object-attributes', 'ETag,Checksum,ObjectSize,StorageClass')])
+    assert r.status == 200, r
+    x = r.xml()
+    assert x.child_text('ETag') == hashlib.md5(data).hexdigest()
+    assert x.find('Checksum').child_text('ChecksumSHA256') == ck
+    assert x.child_text('ObjectSize') == str(len(data)) and x.child_text('StorageClass') == 'STANDARD_IA'
+    assert x.find('ObjectParts') is None
+    r = a.req('GET', '/bkt/k', 'attributes', headers=[('x-amz-object-attributes', 'Colour')])
+    assert (r.status, r.code) == (400, 'InvalidArgument')
+    r = a.req('GET', '/bkt/k', 'attributes')
+    assert (r.status, r.code) == (400, 'InvalidArgument')
+    r = b.req('GET', '/bkt/k', 'attributes', headers=[('x-amz-object-attributes', 'ETag')])
+    assert r.code == 'AccessDenied'
+    r = a.req('GET', '/bkt/nope', 'attributes', headers=[('x-amz-object-attributes', 'ETag')])
+    assert r.code == 'NoSuchKey'

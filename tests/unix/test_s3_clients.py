@@ -199,6 +199,20 @@ def test_tagging_with_boto3(s3node):
     assert code(e) == ("NoSuchBucketPolicy", 404)
 
 
+def test_checksums_and_object_attributes_with_boto3(s3node):
+    _, port = s3node
+    alice = client(port)
+    alice.create_bucket(Bucket="checked")
+    r = alice.put_object(Bucket="checked", Key="k", Body=b"hello", ChecksumAlgorithm="SHA256")
+    ck = r["ChecksumSHA256"]
+    g = alice.get_object(Bucket="checked", Key="k", ChecksumMode="ENABLED")
+    assert g["Body"].read() == b"hello" and g["ChecksumSHA256"] == ck
+    assert alice.head_object(Bucket="checked", Key="k", ChecksumMode="ENABLED")["ChecksumSHA256"] == ck
+    a = alice.get_object_attributes(Bucket="checked", Key="k", ObjectAttributes=["ETag", "Checksum", "ObjectSize"])
+    assert a["ObjectSize"] == 5 and a["Checksum"]["ChecksumSHA256"] == ck
+    assert a["ETag"] == hashlib.md5(b"hello").hexdigest()
+
+
 def test_versioning(s3node):
     _, port = s3node
     c = client(port)

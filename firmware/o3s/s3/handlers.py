@@ -315,7 +315,7 @@ class S3:
                      'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
                      'ListMultipartUploads', 'GetBucketAcl', 'GetObjectAcl', 'PutBucketAcl',
                      'PutObjectAcl', 'GetObjectTagging', 'PutObjectTagging', 'DeleteObjectTagging',
-                     'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging',
+                     'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging', 'GetObjectAttributes',
                      'NotImplemented', 'MethodNotAllowed'):
             self._ops[name] = getattr(self, 'op_' + name)
         for sub, op, code in UNSET_CONFIG:
@@ -641,6 +641,44 @@ class S3:
             h.append(('x-amz-version-id', v.version_id()))
         return Response(200, h)
 
+    async def op_GetObjectAttributes(self, c):
+        want = [x.strip() for x in (c.req.header('x-amz-object-attributes') or '').split(',') if x.strip()]
+        for x in want:
+            if x not in ('ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'):
+                raise S3Error('InvalidArgument', 'Invalid attribute name specified.',
+                              extra=[('ArgumentName', 'x-amz-object-attributes'), ('ArgumentValue', x)])
+        if not want:
+            raise S3Error('InvalidArgument', 'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty',
+                          extra=[('ArgumentName', 'x-amz-object-attributes'), ('ArgumentValue', '')])
+        v, vid = self._object_for(c, acl.READ)
+        meta = decode_meta(v.meta)
+        w = _xml.XmlWriter()
+        w.start('GetObjectAttributesResponse', [('xmlns', S3_NS)])
+        if 'ETag' in want:
+            w.elem('ETag', bytes(v.etag).decode().strip('"'))
+        if 'Checksum' in want:
+            cks = [(n, val) for n, val in meta if n.startswith('x-amz-checksum-')]
+            if cks:
+                w.start('Checksum')
+                for n, val in cks:
+                    w.elem('Checksum' + n[15:].upper(), val)
+                w.elem('ChecksumType', 'FULL_OBJECT')
+                w.end('Checksum')
+        parts = _meta_get(meta, 'x-amz-mp-parts')
+        if 'ObjectParts' in want and parts is not None:
+            w.start('ObjectParts')
+            w.elem('TotalPartsCount', str(parts.count(',') + 1))
+            w.end('ObjectParts')
+        if 'StorageClass' in want:
+            w.elem('StorageClass', _storage_class(v))
+        if 'ObjectSize' in want:
+            w.elem('ObjectSize', str(v.size))
+        w.end('GetObjectAttributesResponse')
+        h = [('Last-Modified', names.http_date(v.mtime))]
+        if self._versioned(c.bucket):
+            h.append(('x-amz-version-id', v.version_id()))
+        return _xml_response(w, 200, h)
+
     # ---- tags and unset configurations ---------------------------------------------------
     async def op_GetObjectTagging(self, c):
         v, vid = self._object_for(c, acl.READ)
@@ -873,8 +911,8 @@ class S3:
         for n, val in meta:
             if n == 'content-type':
                 ctype = val
-            elif n == 'x-amz-mp-parts':
-                continue    # our part table (GET ?partNumber), not a header
+            elif n == 'x-amz-mp-parts' or n.startswith('x-amz-checksum-'):
+                continue    # our part table (GET ?partNumber); checksums only when asked for
             elif n in _HEADER_CASE:
                 h.append((_HEADER_CASE[n], val))
             else:
@@ -926,6 +964,12 @@ class S3:
             end = last + 1
             status = 206
             h.append(('Content-Range', names.content_range(start, last, size)))
+        elif (req.header('x-amz-checksum-mode') or '').upper() == 'ENABLED':
+            # the whole object's checksum, as sent with it (a range has none to match)
+            for n, val in decode_meta(v.meta):
+                if n.startswith('x-amz-checksum-'):
+                    h.append((n, val))
+                    h.append(('x-amz-checksum-type', 'FULL_OBJECT'))
         for qn, hn in OVERRIDES:
             ov = req.query_get(qn)
             if ov is not None:
@@ -1015,6 +1059,9 @@ class S3:
         etag = names.etag(body.md5_hex)
         self._write_conditions(c)    # again: another writer may have won while the body arrived
         old = self._replaced(c.bucket, c.key)
+        if body.r.checksum_alg is not None:
+            # kept, so GET/HEAD with x-amz-checksum-mode: ENABLED can return it
+            meta.append(('x-amz-checksum-' + body.r.checksum_alg, body.r.checksum_value))
         try:
             lsn, vid = w.finish(etag.encode(), encode_meta(meta))
         except BaseException:

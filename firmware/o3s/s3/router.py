@@ -60,6 +60,8 @@ def route(req):
             return {'GET': 'Get', 'PUT': 'Put', 'DELETE': 'Delete'}[m] + ('ObjectTagging' if key else 'BucketTagging'), \
                 bucket, key
         return 'MethodNotAllowed', bucket, key
+    if m == 'GET' and key and _has(req, 'attributes'):
+        return 'GetObjectAttributes', bucket, key
     if m == 'GET' and not key:
         for sub, op, code in UNSET_CONFIG:
             if _has(req, sub):
@@ -132,4 +134,4 @@ def route(req):
 READ_OPS = ('ListBuckets', 'GetBucketLocation', 'GetBucketVersioning', 'ListObjectVersions',
             'ListMultipartUploads', 'ListObjectsV2', 'ListObjects', 'HeadBucket', 'GetObject',
             'HeadObject', 'ListParts', 'GetBucketAcl', 'GetObjectAcl', 'GetObjectTagging',
-            'GetBucketTagging') + tuple([op for sub, op, code in UNSET_CONFIG])
+            'GetBucketTagging', 'GetObjectAttributes') + tuple([op for sub, op, code in UNSET_CONFIG])
