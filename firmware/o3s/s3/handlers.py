@@ -409,9 +409,15 @@ class S3:
         return a if a is not None else acl.ACL(self.users.owner(b))
 
     def _need_object(self, c, v, perm, bucket=None):
-        if c.anon or self._object_acl(c.bucket if bucket is None else bucket, v).allows(c.user, perm):
+        if c.anon:
             return
-        raise S3Error('AccessDenied')
+        raw = self.store.meta_get(OBJECT_ACL + '%x' % v.vid)
+        if raw:
+            ok = acl.decode(raw).allows(c.user, perm)
+        else:   # the default ACL, without building it (every GET passes here)
+            ok = c.user is not None and c.user == self.users.owner(c.bucket if bucket is None else bucket)
+        if not ok:
+            raise S3Error('AccessDenied')
 
     def _new_object_acl(self, c, bucket=None):
         """The ACL a write asks for (headers), or None for the default: private to the bucket
