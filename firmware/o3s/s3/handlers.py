@@ -540,8 +540,7 @@ class S3:
             raise S3Error('BucketAlreadyExists', extra=[('BucketName', c.bucket)])
         st.create_bucket(c.bucket)
         self.users.set_owner(c.bucket, c.user)
-        if a is not None and not a.is_private(owner):
-            st.meta_put(BUCKET_ACL + c.bucket, a.encode())
+        self._set_meta(BUCKET_ACL + c.bucket, None if a is None or a.is_private(owner) else a.encode())
         await self._commit()
         return Response(200, [('Location', '/' + c.bucket)])
 
@@ -952,8 +951,9 @@ class S3:
         h = []
         self._object_headers(v, c.bucket, h)
         h.append(('Accept-Ranges', 'bytes'))
-        if self.store.meta_get(OBJECT_TAGS + '%x' % v.vid):
-            h.append(('x-amz-tagging-count', str(len(self._object_tags(v)))))
+        tags = self.store.meta_get(OBJECT_TAGS + '%x' % v.vid)
+        if tags:
+            h.append(('x-amz-tagging-count', str(len(tagging.decode(tags)))))
         size = v.size
         status = 200
         start = 0
